@@ -13,23 +13,23 @@ from pathlib import Path
 import nbformat
 from nbconvert import MarkdownExporter
 from nbdev.process import NBProcessor
-from nbdev.processors import hide_, hide_line, filter_stream_, rm_export, clean_magics, strip_ansi, FrontmatterProc
+import re
+from nbdev.processors import hide_, hide_line, filter_stream_, rm_export, clean_magics, strip_ansi
 from execnb.nbio import write_nb
 
 root = Path(__file__).resolve().parents[1]
 
 def render(nb_path=root/'nbs'/'index.ipynb') -> str:
-    proc = NBProcessor(nb_path, procs=[FrontmatterProc, hide_, hide_line, filter_stream_, rm_export, clean_magics, strip_ansi])
+    proc = NBProcessor(nb_path, procs=[hide_, hide_line, filter_stream_, rm_export, clean_magics, strip_ansi])
     proc.process()
-    fm = getattr(proc.nb, '_fm', None) or {}
     tmp = root/'_proc_index.ipynb'
     try:
         write_nb(proc.nb, tmp)
         nb = nbformat.read(tmp, as_version=4)
     finally: tmp.unlink(missing_ok=True)
+    nb.metadata['language_info'] = {'name': 'python'}   # fenced code blocks tagged `python`
     body, _ = MarkdownExporter(exclude_raw=True).from_notebook_node(nb)
-    head = f"# {fm['title']}\n\n" + (f"> {fm['description']}\n\n" if fm.get('description') else '') if fm.get('title') else ''
-    text = head + body.strip() + '\n'
+    text = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
     return "<!-- Generated from nbs/index.ipynb by tools/build_readme.py: edit the notebook, not this file. -->\n\n" + text
 
 if __name__ == '__main__':
