@@ -13,5 +13,10 @@ for p in map(Path, sys.argv[1:]):
     cwd = os.getcwd(); os.chdir(p.parent)
     try:
         sh = CaptureShell(); sh.run_all(nb, exc_stop=True)
+    except Exception:
+        for c in nb.cells:   # show the outputs of the cell that failed
+            if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.get('outputs', [])):
+                print(c.source, *[o.get('text', '') for o in c.outputs], sep='\n', file=sys.stderr)
+        raise
     finally: os.chdir(cwd)
     write_nb(nb, p); print(f"executed {p}")
