@@ -93,7 +93,8 @@ _ARCHS = {'resnet18': resnet3d_18, 'resnet34': resnet3d_34, 'resnet50': resnet3d
 def simclr_learner(dls, arch='resnet18', in_chans:int=3, n_image:int=1, temperature:float=0.1, opt:str='lars',
                    lr:float=None, wd:float=None, warmup_pct:float=0.1, proj_hidden:int=2048, proj_dim:int=128,
                    widen_factor:float=1., precision:str='auto', n_acc:int=None, voxel_size=None, cleft_channel:int=1,
-                   seed:int=None, model:SimCLRNet=None, cbs=None, **kwargs) -> Learner:
+                   seed:int=None, model:SimCLRNet=None, aug_a:Augment3D=None, aug_b:Augment3D=None, cbs=None,
+                   **kwargs) -> Learner:
     "A fastai `Learner` that pretrains a `SimCLRNet` (backbone `arch`, or `model`) on crop `dls`; fit with `fit_simclr`."
     if model is None:
         if isinstance(arch, nn.Module): backbone = arch
@@ -106,7 +107,7 @@ def simclr_learner(dls, arch='resnet18', in_chans:int=3, n_image:int=1, temperat
     if lr is None: lr = 0.3 * dls.train.bs * world / 256 if opt == 'lars' else 1e-3
     if wd is None: wd = 1e-6 if opt == 'lars' else 1e-2
     opt_func = partial(lars, mom=0.9, trust_coeff=1e-3) if opt == 'lars' else partial(Adam, decouple_wd=True)
-    cbs = [SetEpoch(), ToFloat(), SimCLR(n_image, voxel_size, cleft_channel, seed)] \
+    cbs = [SetEpoch(), ToFloat(), SimCLR(n_image, voxel_size, cleft_channel, seed, aug_a, aug_b)] \
           + ([GradientAccumulation(n_acc)] if n_acc else []) + list(cbs or [])
     learn = Learner(dls, model, loss_func=SimCLRLoss(temperature, gather=True), opt_func=opt_func, lr=lr, wd=wd,
                     wd_bn_bias=False, cbs=cbs, **kwargs)
