@@ -8,13 +8,14 @@ import json, os, re
 from pathlib import Path
 import numpy as np
 import pandas as pd
+import torch
 from scipy import ndimage
 from .core import DataError, zyx, xyz_to_zyx, crop_padded
 from .io import read_tiff_slices, read_coords_table
 from .synthetic import SYNAPSE_LABEL_VALUES, SYNAPSE_XLSX_COLUMNS
 
 # %% auto #0
-__all__ = ['SynapseProject', 'presynaptic_side', 'synapse_cubes', 'cache_cubes']
+__all__ = ['SynapseProject', 'presynaptic_side', 'synapse_cubes', 'cache_cubes', 'bbox_channels', 'BBoxCubes']
 
 # %% ../nbs/24_synapse.ipynb #a8c5e232
 _XLSX = re.compile(r'bbox(\d+)\.xlsx')
@@ -109,6 +110,19 @@ def _minmax(x, ref):
     lo, hi = float(ref.min()), float(ref.max())
     return ((x.astype(np.float32) - lo) / (hi - lo if hi > lo else 1.)).astype(np.float32)
 
+def _synapse_sides(project, n, radius):
+    "Per synapse of bbox `n`: (table row, record, side, info); info is the skip reason (str) for an unusable row."
+    a, lv = project.load(n), project.label_values[n]
+    S = np.asarray(a['raw'].shape)
+    for _, r in project.synapses(n).iterrows():
+        c = np.asarray(r['center_zyx'])
+        rec = dict(id=r['id'], bbox=n, center_zyx=tuple(c.tolist()))
+        if not ((c >= 0) & (c < S)).all():
+            yield r, rec, None, f"{r['id']} (centre (z, y, x) {rec['center_zyx']} outside the volume of shape {tuple(S.tolist())})"; continue
+        try: side, info = presynaptic_side(a['seg'], a['sem'], lv, c, r['side_1_zyx'], r['side_2_zyx'], radius, synapse_id=r['id'])
+        except DataError as e: yield r, rec, None, str(e); continue
+        yield r, rec, side, info
+
 def synapse_cubes(project:SynapseProject, size=80, normalise:str='cube', pad:bool=False, radius=None,
                   on_error:str='report', bboxes=None) -> list:
     "A record per synapse with a (3, *size) float32 cube [raw, presynaptic segment, cleft] centred on its cleft."
@@ -120,16 +134,10 @@ def synapse_cubes(project:SynapseProject, size=80, normalise:str='cube', pad:boo
         a, lv = project.load(n), project.label_values[n]
         S = np.asarray(a['raw'].shape)
         vmin_max = a['raw'] if normalise == 'volume' else None
-        for _, r in project.synapses(n).iterrows():
-            c = np.asarray(r['center_zyx'])
-            rec = dict(id=r['id'], bbox=n, center_zyx=tuple(c.tolist()))
-            if not ((c >= 0) & (c < S)).all():
-                reason = f"centre (z, y, x) {rec['center_zyx']} outside the volume of shape {tuple(S.tolist())}"
-                out.append({**rec, 'status': 'skipped', 'reason': reason, 'cube': None}); bad.append(f"{r['id']} ({reason})"); continue
-            try: side, info = presynaptic_side(a['seg'], a['sem'], lv, c, r['side_1_zyx'], r['side_2_zyx'], radius, synapse_id=r['id'])
-            except DataError as e:
-                out.append({**rec, 'status': 'skipped', 'reason': str(e), 'cube': None}); bad.append(str(e)); continue
-            start = c - size // 2
+        for r, rec, side, info in _synapse_sides(project, n, radius):
+            if isinstance(info, str):
+                out.append({**rec, 'status': 'skipped', 'reason': info, 'cube': None}); bad.append(info); continue
+            c = np.asarray(rec['center_zyx']); start = c - size // 2
             raw, padded = crop_padded(a['raw'], start, size)
             if any(p != (0, 0) for p in padded) and not pad:
                 raise DataError(f"bbox {n}, synapse {r['id']}: a cube of size {tuple(size.tolist())} at centre (z, y, x) {rec['center_zyx']} "
@@ -185,3 +193,60 @@ def cache_cubes(project:SynapseProject, path, **params) -> tuple:
     finally:
         if tmp.exists(): tmp.unlink()
     return [{k: v for k, v in r.items() if k != 'info'} for r in recs], False
+
+# %% ../nbs/24_synapse.ipynb #79db2ea5
+def bbox_channels(project:SynapseProject, n:int, radius=80) -> tuple:
+    "(raw, presynaptic mask, cleft mask, report) of bbox `n`; the presynaptic mask is the union of its synapses' presynaptic segments."
+    a, lv = project.load(n), project.label_values[n]
+    rows, pre_ids = [], []
+    for r, rec, side, info in _synapse_sides(project, n, radius):
+        if isinstance(info, str): rows.append(dict(id=rec['id'], bbox=n, pre_side=None, status='skipped', reason=info)); continue
+        if side is not None: pre_ids.append(info[f'seg_{side}'])
+        rows.append(dict(id=rec['id'], bbox=n, pre_side=side, status=info['status'], reason=''))
+    pre = np.isin(a['seg'], pre_ids)
+    cleft = (a['sem'] == lv['cleft']) | (a['sem'] == lv['cleft2'])
+    return a['raw'], pre, cleft, pd.DataFrame(rows, columns=['id', 'bbox', 'pre_side', 'status', 'reason'])
+
+# %% ../nbs/24_synapse.ipynb #11a6563d
+class BBoxCubes(torch.utils.data.Dataset):
+    "`n` random (3, *size) cubes [raw, presynaptic, cleft] per epoch from whole bboxes; a fraction `p_cleft` around cleft components."
+    def __init__(self, project:SynapseProject, size=80, n:int=1000, seed:int=0, bboxes=None, p_cleft:float=0.9,
+                 jitter:float=0.5, normalise:str='cube', radius=80, min_cleft_voxels:int=1):
+        if normalise not in ('cube', 'volume'): raise ValueError(f"normalise must be 'cube' or 'volume', got {normalise!r}")
+        if not 0 <= p_cleft <= 1 or not 0 <= jitter <= 1: raise ValueError(f"p_cleft and jitter must be in [0, 1], got {p_cleft}, {jitter}")
+        self.size, self.n, self.seed, self.epoch = np.asarray(zyx(size, 'size')), int(n), int(seed), 0
+        self.p_cleft, self.jitter, self.normalise = float(p_cleft), float(jitter), normalise
+        self.vols, self.components, reports = [], [], []
+        for b in (project.bboxes if bboxes is None else bboxes):
+            raw, pre, cleft, rep = bbox_channels(project, b, radius); reports.append(rep)
+            if (self.size > raw.shape).any():
+                raise DataError(f"bbox {b}: cube size {tuple(self.size.tolist())} is larger than the bbox {raw.shape} (z, y, x)", project.folders(b)['raw'])
+            lab, k = ndimage.label(cleft)
+            flat = np.flatnonzero(lab); order = np.argsort(lab.ravel()[flat], kind='stable')
+            for comp in np.split(flat[order], np.cumsum(np.bincount(lab.ravel()[flat], minlength=k + 1)[1:])[:-1]):
+                if len(comp) >= min_cleft_voxels: self.components.append((len(self.vols), comp))
+            self.vols.append((raw, pre, cleft, (float(raw.min()), float(raw.max()))))
+        self.report = pd.concat(reports, ignore_index=True)
+        if self.p_cleft > 0 and not self.components:
+            raise DataError(f"no cleft component of at least {min_cleft_voxels} voxels in bboxes {list(project.bboxes if bboxes is None else bboxes)}", project.root)
+        w = np.array([r.size for r, *_ in self.vols], np.float64); self.p = w / w.sum()
+    def __len__(self): return self.n
+    def set_epoch(self, epoch:int): self.epoch = int(epoch)
+    def sample(self, i):
+        "(bbox index, start (z, y, x), cleft component index or None) of item `i`."
+        rng = np.random.default_rng([self.seed, self.epoch, int(i)])
+        if rng.random() < self.p_cleft:
+            j = int(rng.integers(len(self.components))); k, comp = self.components[j]
+            S = np.asarray(self.vols[k][0].shape)
+            v = np.asarray(np.unravel_index(comp[int(rng.integers(len(comp)))], S))
+            h = (self.size - 1) // 2; jit = np.floor(self.jitter * h).astype(int)
+            start = v - self.size // 2 + np.array([rng.integers(-a, a + 1) for a in jit])
+            return k, tuple(np.clip(start, 0, S - self.size).tolist()), j
+        k = int(rng.choice(len(self.vols), p=self.p)); S = np.asarray(self.vols[k][0].shape)
+        return k, tuple(int(rng.integers(0, s - c + 1)) for s, c in zip(S, self.size)), None
+    def __getitem__(self, i):
+        k, start, _ = self.sample(i)
+        raw, pre, cleft, (lo, hi) = self.vols[k]
+        sl = tuple(slice(a, a + c) for a, c in zip(start, self.size))
+        r = raw[sl]; r = _minmax(r, r) if self.normalise == 'cube' else (r.astype(np.float32) - lo) / (hi - lo if hi > lo else 1.)
+        return (torch.from_numpy(np.stack([r.astype(np.float32), pre[sl].astype(np.float32), cleft[sl].astype(np.float32)])),)

@@ -13,9 +13,9 @@ from scipy import ndimage
 from .core import zyx, zyx_to_xyz
 
 # %% auto #0
-__all__ = ['LABELS', 'EM_SIZES_NM', 'EM_LEVELS', 'SYNAPSE_LABEL_VALUES', 'SYNAPSE_XLSX_COLUMNS', 'CZII_PARTICLES', 'EMLabel',
-           'synthetic_em', 'synthetic_synapse_bbox', 'write_synapse_project', 'czii_radius_voxels',
-           'synthetic_tomogram', 'write_synthetic_copick']
+__all__ = ['LABELS', 'EM_SIZES_NM', 'EM_LEVELS', 'SYNAPSE_LABEL_VALUES', 'SYNAPSE_KINDS', 'SYNAPSE_XLSX_COLUMNS',
+           'CZII_PARTICLES', 'EMLabel', 'synthetic_em', 'synthetic_synapse_bbox', 'write_synapse_project',
+           'czii_radius_voxels', 'synthetic_tomogram', 'write_synthetic_copick']
 
 # %% ../nbs/02_synthetic.ipynb #db6cc6e6
 class EMLabel(IntEnum):
@@ -247,8 +247,15 @@ def _ball(shape, c, r):
     return sl, (g[0]**2 + g[1]**2 + g[2]**2) <= r * r
 
 # %% ../nbs/02_synthetic.ipynb #f7860a0d
-def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_values:dict=None, n_cells:int=None):
+SYNAPSE_KINDS = {'clear': dict(count=(10, 21), radius=(1.5, 2.5), lumen=145),
+                 'dense-core': dict(count=(4, 8), radius=(2.5, 3.5), lumen=55),
+                 'sparse': dict(count=(3, 6), radius=(1.5, 2.5), lumen=145)}
+
+def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_values:dict=None, n_cells:int=None,
+                           kinds=None):
     "(raw uint8, seg uint32, semantic uint8, synapse records) of one synthetic synapse bbox; see `write_synapse_project`."
+    kinds = ['clear'] if kinds is None else list(kinds)
+    if not kinds or any(k not in SYNAPSE_KINDS for k in kinds): raise ValueError(f"kinds must be names from {list(SYNAPSE_KINDS)}, got {kinds}")
     shape = zyx(shape, 'shape'); S = np.asarray(shape)
     lv = dict(label_values or SYNAPSE_LABEL_VALUES[1])
     if set(lv) != {'mito', 'vesicle', 'cleft', 'cleft2'}: raise ValueError(f"label_values needs keys mito, vesicle, cleft, cleft2, got {sorted(lv)}")
@@ -296,18 +303,19 @@ def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_v
         sem[sl][m] = lv['mito']; placed += 1
     # vesicle clouds, then clefts
     border = _borders(idx)
-    out = []
+    out, lumen = [], np.zeros(shape, np.uint8)
     for i, r in enumerate(records):
         c, nrm, pre = r['centre'], r['nrm'], r['pre']
+        kind = kinds[i % len(kinds)]; K = SYNAPSE_KINDS[kind]
         lat = np.linalg.svd(nrm[None])[2][1:]                  # two unit vectors orthogonal to the normal
         vc = []
         for _ in range(200):
-            if len(vc) >= int(rng.integers(10, 21)): break
+            if len(vc) >= int(rng.integers(*K['count'])): break
             p = c + nrm * rng.uniform(3, 10) + lat.T @ rng.normal(0, 3, 2)
             q = np.round(p).astype(int)
             if not ((q >= 0) & (q < S)).all() or idx[tuple(q)] != pre: continue
-            sl, m = _ball(shape, p, rng.uniform(1.5, 2.5))
-            m = m & (idx[sl] == pre); sem[sl][m] = lv['vesicle']; vc.append(p)
+            sl, m = _ball(shape, p, rng.uniform(*K['radius']))
+            m = m & (idx[sl] == pre); sem[sl][m] = lv['vesicle']; lumen[sl][m] = K['lumen']; vc.append(p)
         sl, m = r['cleft']; sem[sl][m] = r['cleft_label']
         sides = {}
         for side, (sgn, target) in zip((r['pre_side'], 3 - r['pre_side']), ((1, pre), (-1, r['post']))):
@@ -319,13 +327,12 @@ def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_v
         out.append(dict(center_zyx=tuple(int(o) for o in c), side_1_zyx=sides[1], side_2_zyx=sides[2],
                         pre_side=r['pre_side'], pre_seg=int(ids[pre]), post_seg=int(ids[r['post']]),
                         cleft_label=r['cleft_label'], vesicle_centroid_zyx=tuple(np.mean(vc, 0).round(1).tolist()) if vc else None,
-                        n_vesicles=len(vc)))
+                        n_vesicles=len(vc), kind=kind))
     # raw EM: light cytoplasm, dark membranes, vesicles, mitochondria and clefts
     raw = 170 + rng.normal(0, 8, n_cells)[idx]
     raw[border] = 80
-    for v, shell_level, inner_level in ((lv['mito'], 70, 125), (lv['vesicle'], 70, 145)):
-        m = sem == v
-        raw[m] = inner_level; raw[m & ~ndimage.binary_erosion(m)] = shell_level
+    m = sem == lv['mito']; raw[m] = 125; raw[m & ~ndimage.binary_erosion(m)] = 70
+    m = sem == lv['vesicle']; raw[m] = lumen[m]; raw[m & ~ndimage.binary_erosion(m)] = 70
     raw[(sem == lv['cleft']) | (sem == lv['cleft2'])] = 45
     raw = ndimage.gaussian_filter(raw, 0.7) + rng.normal(0, 10, shape)
     return np.clip(np.round(raw), 0, 255).astype(np.uint8), seg, sem, out
@@ -335,14 +342,14 @@ SYNAPSE_XLSX_COLUMNS = ['Var1', 'central_coord_1', 'central_coord_2', 'central_c
                         'side_1_coord_3', 'side_2_coord_1', 'side_2_coord_2', 'side_2_coord_3']
 
 def write_synapse_project(root, n_bboxes:int=2, synapses_per_bbox:int=3, shape=(48, 96, 80), seed:int=0,
-                          label_values:dict=None, voxel_size=(8, 8, 8)) -> dict:
+                          label_values:dict=None, voxel_size=(8, 8, 8), kinds=None) -> dict:
     "Write a synthetic synapse project (raw, seg, semantic slices and Excel sheets per bbox) under `root`; return the truth."
     from emssl.io import write_tiff_slices
     root = Path(root); truth = {}
     for n in range(1, n_bboxes + 1):
         lv = (label_values or {}).get(n, SYNAPSE_LABEL_VALUES.get(n))
         if lv is None: raise ValueError(f"no label values for bbox {n}: SYNAPSE_LABEL_VALUES has bboxes 1-7; pass label_values={{{n}: dict(mito=.., vesicle=.., cleft=.., cleft2=..)}}")
-        raw, seg, sem, recs = synthetic_synapse_bbox(shape, synapses_per_bbox, seed=(seed, n), label_values=lv)
+        raw, seg, sem, recs = synthetic_synapse_bbox(shape, synapses_per_bbox, seed=(seed, n), label_values=lv, kinds=kinds)
         for folder, arr in ((root/'raw'/f'bbox{n}', raw), (root/'seg'/f'bbox{n}', seg), (root/f'bbox_{n}', sem)):
             write_tiff_slices(folder, arr, prefix='slice_', voxel_size=voxel_size)
         rows = []
