@@ -22,8 +22,8 @@ from .data import RandomCrops, crop_dls, ToFloat, SetEpoch
 from .train import set_precision, to_ddp, fit_one_cycle_resumable
 
 # %% auto #0
-__all__ = ['SimCLRNet', 'SimCLRLoss', 'SimCLR', 'lars_layer_lr', 'lars', 'simclr_learner', 'fit_simclr', 'embed_dataset',
-           'knn_accuracy', 'KNNMonitor']
+__all__ = ['SimCLRNet', 'SimCLRLoss', 'SimCLR', 'lars_layer_lr', 'lars', 'simclr_learner', 'fit_simclr', 'simclr_checkpoint',
+           'load_simclr', 'embed_dataset', 'knn_accuracy', 'KNNMonitor']
 
 # %% ../nbs/22_simclr.ipynb #040bcc49
 class SimCLRNet(nn.Module):
@@ -123,6 +123,26 @@ def fit_simclr(learn:Learner, n_epoch:int, lr:float=None, path=None, **kwargs) -
     model = getattr(learn.model, 'module', learn.model)
     return fit_one_cycle_resumable(learn, n_epoch, lr, path, config=getattr(model, 'config', None),
                                    **{**getattr(learn, 'simclr_schedule', {}), **kwargs})
+
+# %% ../nbs/22_simclr.ipynb #57de77fb
+def simclr_checkpoint(learn_or_net) -> dict:
+    "{'kind': 'SimCLRNet', 'model': state dict (CPU), 'config'} of a SimCLR learner or `SimCLRNet`, for `load_simclr`."
+    net = getattr(learn_or_net, 'model', learn_or_net); net = getattr(net, 'module', net)
+    if not isinstance(net, SimCLRNet): raise ValueError(f"expected a SimCLR learner or SimCLRNet, found {type(net).__name__}")
+    if not isinstance(net.backbone, ResNet3D): raise ValueError("only ResNet3D backbones can be rebuilt from a checkpoint")
+    return {'kind': 'SimCLRNet', 'model': {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}, 'config': dict(net.config)}
+
+def load_simclr(ckpt_or_path, map_location='cpu') -> SimCLRNet:
+    "The `SimCLRNet` of a `simclr_checkpoint` (dict or file path)."
+    from emssl.core import read_checkpoint
+    path = None if isinstance(ckpt_or_path, dict) else ckpt_or_path
+    ck = read_checkpoint(path, map_location) if path is not None else ckpt_or_path
+    if not isinstance(ck, dict) or ck.get('kind') != 'SimCLRNet' or 'model' not in ck:
+        raise DataError("not a SimCLR checkpoint (expected the dict of `simclr_checkpoint`)", path)
+    c = ck['config']
+    net = SimCLRNet(ResNet3D(**c['backbone']), c['proj_hidden'], c['proj_dim'])
+    net.load_state_dict(ck['model'])
+    return net
 
 # %% ../nbs/22_simclr.ipynb #325e5eba
 def embed_dataset(model:nn.Module, items, bs:int=16, device=None, tfm=None) -> np.ndarray:
