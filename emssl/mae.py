@@ -19,7 +19,7 @@ from .core import DataError, zyx, set_seed, show_slices
 from .io import Volume
 from .augment import BatchAugment, mae_augment
 from .data import RandomCrops, crop_dls, SetEpoch, ToFloat
-from .train import set_precision, to_ddp, fit_one_cycle_resumable
+from .train import set_precision, to_ddp, fit_one_cycle_resumable, save_history
 from .vit import (ViT3D, Block, PosEmbed3D, VIT3D_PRESETS, patch_grid, _preset, _init_weights,
                        _checkpoint, _read_checkpoint, _load_into)
 
@@ -248,17 +248,5 @@ def pretrain_mae(volumes=None, out='runs/mae', arch:str='small', crop=64, patch_
     if not rank_distrib():
         model = getattr(learn.model, 'module', learn.model)
         torch.save(mae_checkpoint(model), out/'mae.pt')
-        _save_history(learn, out)
+        save_history(learn, out, 'masked-patch MSE')
     return learn
-
-def _save_history(learn, out):
-    import matplotlib; import matplotlib.pyplot as plt
-    rec = learn.recorder
-    rows = ['epoch,train_loss,valid_loss'] + [f"{i},{v[0]:.6f},{v[1]:.6f}" for i, v in enumerate(rec.values)]
-    (Path(out)/'history.csv').write_text('\n'.join(rows) + '\n')
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.plot(range(len(rec.losses)), [float(l) for l in rec.losses], label='train (smoothed, per batch)')
-    if rec.values:
-        ax.plot([(i + 1) * len(rec.losses) / len(rec.values) for i in range(len(rec.values))], [v[1] for v in rec.values], 'o-', label='valid (per epoch)')
-    ax.set_xlabel('batch'); ax.set_ylabel('masked-patch MSE'); ax.legend(fontsize=8); fig.tight_layout()
-    fig.savefig(Path(out)/'loss.png', dpi=90); plt.close(fig)

@@ -20,8 +20,8 @@ from .core import DataError, read_checkpoint, config_diff
 
 # %% auto #0
 __all__ = ['cpu_bf16_speedup', 'cpu_bf16', 'best_precision', 'AMP', 'set_precision', 'save_checkpoint', 'load_checkpoint',
-           'SaveCheckpoint', 'fit_one_cycle_resumable', 'DDPTrainer', 'init_distributed', 'to_ddp', 'free_port',
-           'run_torchrun']
+           'SaveCheckpoint', 'fit_one_cycle_resumable', 'save_history', 'DDPTrainer', 'init_distributed', 'to_ddp',
+           'free_port', 'run_torchrun']
 
 # %% ../nbs/20_train.ipynb #fa881db3
 @functools.lru_cache(None)
@@ -126,6 +126,22 @@ def fit_one_cycle_resumable(learn:Learner, n_epoch:int, lr_max=None, path=None, 
     cbs = list(kwargs.pop('cbs', [])) + ([SaveCheckpoint(path, config, every)] if path is not None else [])
     learn.fit_one_cycle(n_epoch, lr_max, cbs=cbs, start_epoch=start, reset_opt=False, **kwargs)
     return learn
+
+def save_history(learn:Learner, out, ylabel:str='loss'):
+    "Write the recorder's per-epoch table to `out`/history.csv and the loss curves to `out`/loss.png (rank 0 only)."
+    if rank_distrib(): return
+    import matplotlib; import matplotlib.pyplot as plt
+    rec, out = learn.recorder, Path(out)
+    names = [n for n in rec.metric_names[1:-1]]                                        # without 'epoch' and 'time'
+    done = [(i, v) for i, v in enumerate(rec.values) if len(v)]                      # a resumed run's skipped epochs are empty
+    rows = [','.join(['epoch', *names])] + [','.join([str(i), *(f"{float(x):.6f}" for x in v)]) for i, v in done]
+    (out/'history.csv').write_text('\n'.join(rows) + '\n')
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot(range(len(rec.losses)), [float(l) for l in rec.losses], label='train (smoothed, per batch)')
+    if done and len(done[0][1]) > 1:
+        ax.plot([(j + 1) * len(rec.losses) / len(done) for j in range(len(done))], [v[1] for _, v in done], 'o-', label='valid (per epoch)')
+    ax.set_xlabel('batch'); ax.set_ylabel(ylabel); ax.legend(fontsize=8); fig.tight_layout()
+    fig.savefig(out/'loss.png', dpi=90); plt.close(fig)
 
 # %% ../nbs/20_train.ipynb #cb0ba275
 class _DistributedDL(DistributedDL):
