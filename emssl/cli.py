@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import DataError
 
 # %% auto #0
-__all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'main']
+__all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'main']
 
 # %% ../nbs/90_cli.ipynb #45681acf
 def cmd_info(args):
@@ -52,6 +52,64 @@ def cmd_pretrain_mae(args):
           f"(final valid loss {float(learn.recorder.values[-1][1]):.5f})" if learn.recorder.values else f"wrote {args.out}")
 
 # %% ../nbs/90_cli.ipynb #2c5e7d52
+def cmd_pretrain_simclr(args):
+    "Pretrain SimCLR on the synapse cubes of a project folder."
+    from emssl.synapse import pretrain_synapses
+    from emssl.train import init_distributed
+    init_distributed()
+    size = args.size[0] if len(args.size) == 1 else tuple(args.size)
+    learn = pretrain_synapses(args.synapse_dir, args.out, mode=args.mode, size=size, epochs=args.epochs, bs=args.bs,
+                              arch=args.arch, widen_factor=args.widen, opt=args.opt, lr=args.lr, temperature=args.temperature,
+                              normalise=args.normalise, cubes_per_epoch=args.cubes_per_epoch, precision=args.precision,
+                              workers=args.workers, seed=args.seed, device=args.device)
+    print(f"wrote {args.out}: simclr.pt, last.pt, config.json, skipped.csv, history.csv, loss.png")
+
+def _run_size(args):
+    "The cube size: `--size`, else the run's config.json beside the checkpoint, else 80."
+    import json
+    if args.size: return args.size[0] if len(args.size) == 1 else tuple(args.size)
+    cfg = Path(args.checkpoint).parent/'config.json'
+    return tuple(json.loads(cfg.read_text())['size']) if cfg.exists() else 80
+
+def cmd_embed(args):
+    "Embed the synapse cubes of a project with a SimCLR checkpoint; features + metadata to HDF5 or CSV."
+    import pandas as pd
+    from emssl.simclr import load_simclr, embed_dataset
+    from emssl.synapse import SynapseProject, synapse_cubes
+    from emssl.evaluate import records_table, save_embeddings
+    net = load_simclr(args.checkpoint)
+    recs = synapse_cubes(SynapseProject(args.synapse_dir), size=_run_size(args), normalise=args.normalise, pad=True)
+    ok = [r for r in recs if r['cube'] is not None]
+    for r in recs:
+        if r['cube'] is None: print(f"skipped {r['id']}: {r['reason']}", file=sys.stderr)
+    if not ok: raise DataError("no usable synapse to embed", args.synapse_dir)
+    meta = records_table(ok)
+    if args.meta:
+        extra = pd.read_csv(args.meta, dtype={'id': str})
+        if 'id' not in extra.columns: raise DataError("the metadata table needs an 'id' column", args.meta)
+        meta = meta.merge(extra, on='id', how='left', suffixes=('', '_meta'))
+    save_embeddings(args.out, embed_dataset(net, [r['cube'] for r in ok], bs=args.bs), meta)
+    print(f"wrote {args.out}: {len(ok)} synapses x {net.backbone.num_features} features ({len(recs) - len(ok)} skipped)")
+
+def cmd_evaluate(args):
+    "Metrics of saved embeddings (JSON) and a UMAP plot (PNG)."
+    import json
+    import matplotlib; matplotlib.use('Agg')
+    from emssl.evaluate import load_embeddings, evaluate_embeddings, umap_embedding, plot_embedding, save_figure
+    emb, meta = load_embeddings(args.embeddings)
+    for c in (args.label, args.color):
+        if c is not None and c not in meta.columns:
+            raise DataError(f"no column {c!r} in the metadata (columns: {list(meta.columns)})", args.embeddings)
+    m = evaluate_embeddings(emb, meta, label=args.label, k=args.k, folds=args.folds, seed=args.seed)
+    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    (out/'metrics.json').write_text(json.dumps(m, indent=1))
+    color = args.color or args.label
+    fig = plot_embedding(umap_embedding(emb, seed=args.seed), meta, color=color, title=Path(args.embeddings).name)
+    save_figure(fig, out/'umap.png')
+    for k, v in m.items(): print(f"{k:>20}: {v}")
+    print(f"wrote {out/'metrics.json'}, {out/'umap.png'}")
+
+# %% ../nbs/90_cli.ipynb #b4616fdd
 def _parser():
     p = argparse.ArgumentParser(prog='emssl', description="Self-supervised learning on 3D microscopy volumes.")
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
@@ -87,6 +145,43 @@ def _parser():
     s.add_argument('--device', default=None, help="cpu, cuda, mps (default: the best available)")
     s.add_argument('-o', '--out', default='runs/mae', help="output folder")
     s.set_defaults(func=cmd_pretrain_mae)
+    s = pre.add_parser('simclr', help="SimCLR on synapse cubes", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
+    s.add_argument('--mode', default='cubes', choices=['cubes', 'bbox'], help="one cube per synapse, or random cubes from whole bboxes")
+    s.add_argument('--size', type=int, nargs='+', default=[80], help="cube size: one number or Z Y X")
+    s.add_argument('--arch', default='resnet18', choices=['resnet18', 'resnet34', 'resnet50'])
+    s.add_argument('--widen', type=float, default=1., help="width factor of the ResNet")
+    s.add_argument('--epochs', type=int, default=100)
+    s.add_argument('--bs', type=int, default=32, help="batch size (per process)")
+    s.add_argument('--opt', default='lars', choices=['lars', 'adamw'])
+    s.add_argument('--lr', type=float, default=None, help="peak learning rate (default: 0.3 x bs / 256 for LARS, 1e-3 for AdamW)")
+    s.add_argument('--temperature', type=float, default=0.1)
+    s.add_argument('--normalise', default='cube', choices=['cube', 'volume'])
+    s.add_argument('--cubes-per-epoch', type=int, default=1024, help="bbox mode: random cubes per epoch")
+    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
+    s.add_argument('--workers', type=int, default=0)
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--device', default=None)
+    s.add_argument('-o', '--out', default='runs/simclr', help="output folder")
+    s.set_defaults(func=cmd_pretrain_simclr)
+    s = sub.add_parser('embed', help="embed synapse cubes with a SimCLR checkpoint", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
+    s.add_argument('--synapse-dir', required=True)
+    s.add_argument('--size', type=int, nargs='+', help="cube size (default: the run's, from config.json beside the checkpoint)")
+    s.add_argument('--normalise', default='cube', choices=['cube', 'volume'])
+    s.add_argument('--meta', help="CSV with an 'id' column: more metadata (e.g. classes) joined on the synapse id")
+    s.add_argument('--bs', type=int, default=16)
+    s.add_argument('-o', '--out', default='embeddings.h5', help="output .h5 or .csv")
+    s.set_defaults(func=cmd_embed)
+    s = sub.add_parser('evaluate', help="metrics and a UMAP plot of saved embeddings", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument('embeddings', help=".h5 or .csv of `emssl embed`")
+    s.add_argument('--label', help="metadata column with class labels for the kNN and linear probes")
+    s.add_argument('--color', help="metadata column to colour the UMAP by (default: --label)")
+    s.add_argument('--k', type=int, default=5, help="neighbours of the kNN probe")
+    s.add_argument('--folds', type=int, default=5)
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('-o', '--out', default='evaluation', help="output folder")
+    s.set_defaults(func=cmd_evaluate)
     return p
 
 def main(argv=None) -> int:

@@ -129,9 +129,9 @@ def fit_one_cycle_resumable(learn:Learner, n_epoch:int, lr_max=None, path=None, 
 
 def save_history(learn:Learner, out, ylabel:str='loss'):
     "Write the recorder's per-epoch table to `out`/history.csv and the loss curves to `out`/loss.png (rank 0 only)."
-    if rank_distrib(): return
-    import matplotlib; import matplotlib.pyplot as plt
     rec, out = learn.recorder, Path(out)
+    if rank_distrib() or 'metric_names' not in vars(rec): return   # no fit ran (a finished run found again): keep the files
+    import matplotlib; import matplotlib.pyplot as plt
     names = [n for n in rec.metric_names[1:-1]]                                        # without 'epoch' and 'time'
     done = [(i, v) for i, v in enumerate(rec.values) if len(v)]                      # a resumed run's skipped epochs are empty
     rows = [','.join(['epoch', *names])] + [','.join([str(i), *(f"{float(x):.6f}" for x in v)]) for i, v in done]
