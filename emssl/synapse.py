@@ -256,7 +256,7 @@ class BBoxCubes(torch.utils.data.Dataset):
 def pretrain_synapses(synapse_dir, out='runs/simclr', mode:str='cubes', size=80, epochs:int=100, bs:int=32,
                       arch:str='resnet18', widen_factor:float=1., opt:str='lars', lr:float=None, temperature:float=0.1,
                       normalise:str='cube', radius=None, cubes_per_epoch:int=1024, p_cleft:float=0.9,
-                      precision:str='auto', workers:int=0, seed:int=0, label_values:dict=None, device=None,
+                      precision:str='auto', workers:int=0, seed:int=0, label_values:dict=None, bboxes=None, device=None,
                       progress:bool=True, cbs=None):
     "Pretrain SimCLR on the synapse cubes of the project `synapse_dir` (`mode` 'cubes' or 'bbox'); results in `out`."
     import contextlib, copy
@@ -270,21 +270,21 @@ def pretrain_synapses(synapse_dir, out='runs/simclr', mode:str='cubes', size=80,
     proj = SynapseProject(synapse_dir, label_values)
     set_seed(seed)
     if mode == 'cubes':
-        recs, _ = cache_cubes(proj, out/'cubes.h5', size=size, normalise=normalise, pad=True, radius=radius)
+        recs, _ = cache_cubes(proj, out/'cubes.h5', size=size, normalise=normalise, pad=True, radius=radius, bboxes=bboxes)
         items = [(torch.from_numpy(np.asarray(r['cube'])),) for r in recs if r['cube'] is not None]
         skipped = pd.DataFrame([dict(id=r['id'], bbox=r['bbox'], reason=r.get('reason', '')) for r in recs if r['cube'] is None],
                                columns=['id', 'bbox', 'reason'])
         if len(items) < 2: raise DataError(f"only {len(items)} usable synapses: SimCLR needs at least 2", proj.root)
         bs = min(bs, len(items)); train, valid = items, items[:max(bs, len(items) // 8)]
     else:
-        train = BBoxCubes(proj, size, n=cubes_per_epoch, seed=seed, normalise=normalise, p_cleft=p_cleft,
+        train = BBoxCubes(proj, size, n=cubes_per_epoch, seed=seed, normalise=normalise, p_cleft=p_cleft, bboxes=bboxes,
                           radius=80 if radius is None else radius)
         valid = copy.copy(train); valid.seed, valid.n = seed + 1, max(bs, cubes_per_epoch // 8)
         skipped = train.report[train.report.status == 'skipped'][['id', 'bbox', 'reason']]
     dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)
     learn = simclr_learner(dls, arch=arch, in_chans=3, n_image=1, cleft_channel=1, temperature=temperature, opt=opt, lr=lr,
                            widen_factor=widen_factor, precision=precision, seed=seed, cbs=cbs)
-    config = {'model': learn.model.config, 'synapse_dir': str(proj.root), 'mode': mode, 'size': list(zyx(size)),
+    config = {'model': learn.model.config, 'synapse_dir': str(proj.root), 'bboxes': bboxes or proj.bboxes, 'mode': mode, 'size': list(zyx(size)),
               'normalise': normalise, 'epochs': epochs, 'bs': bs, 'seed': seed, **learn.simclr_config}
     if not rank_distrib():
         (out/'config.json').write_text(json.dumps(config, indent=1, default=str)); skipped.to_csv(out/'skipped.csv', index=False)
