@@ -248,8 +248,8 @@ def _ball(shape, c, r):
 
 # %% ../nbs/02_synthetic.ipynb #f7860a0d
 SYNAPSE_KINDS = {'clear': dict(count=(10, 21), radius=(1.5, 2.5), lumen=145),
-                 'dense-core': dict(count=(4, 8), radius=(2.5, 3.5), lumen=55),
-                 'sparse': dict(count=(3, 6), radius=(1.5, 2.5), lumen=145)}
+                 'dense-core': dict(count=(6, 11), radius=(3., 4.), lumen=25),
+                 'sparse': dict(count=(2, 5), radius=(1.5, 2.5), lumen=145)}
 
 def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_values:dict=None, n_cells:int=None,
                            kinds=None):
