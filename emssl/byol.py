@@ -14,7 +14,7 @@ from fastai.callback.core import Callback
 from fastai.callback.training import GradientAccumulation
 from fastai.callback.schedule import ParamScheduler, SchedLin, SchedCos, combine_scheds
 from fastai.optimizer import Adam
-from .core import DataError, zyx
+from .core import DataError, zyx, cpu_state
 from .io import Volume, open_volume
 from .nets import UNetEncoder3D, MLPHead
 from .losses import byol_symmetric_loss
@@ -174,5 +174,5 @@ def byol_checkpoint(learn_or_net) -> dict:
     "{'encoder': the online encoder's state dict (CPU), 'config': its config and the BYOL heads'} of a learner or `BYOLNet`."
     net = _net(getattr(learn_or_net, 'model', learn_or_net))
     if not isinstance(net, BYOLNet): raise ValueError(f"expected a BYOL learner or BYOLNet, found {type(net).__name__}")
-    return {'kind': 'BYOLNet', 'encoder': {k: v.detach().cpu().clone() for k, v in net.encoder.state_dict().items()},
+    return {'kind': 'BYOLNet', 'encoder': cpu_state(net.encoder),
             'config': copy.deepcopy(net.config)}

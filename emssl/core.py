@@ -13,7 +13,8 @@ from fastai.torch_core import set_seed
 
 # %% auto #0
 __all__ = ['zyx_to_xyz', 'DataError', 'check_volume', 'mps_works', 'default_device', 'zyx', 'xyz_to_zyx', 'physical_to_voxels',
-           'voxels_to_physical', 'crop_padded', 'show_slices', 'read_checkpoint', 'config_diff', 'env_info']
+           'voxels_to_physical', 'crop_padded', 'show_slices', 'read_checkpoint', 'model_checkpoint', 'cpu_state',
+           'config_diff', 'env_info']
 
 # %% ../nbs/00_core.ipynb #4b9966e0
 class DataError(ValueError):
@@ -134,6 +135,19 @@ def read_checkpoint(path, map_location='cpu'):
     if not path.exists(): raise DataError("checkpoint file not found", path)
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e: raise DataError(f"could not be read as a checkpoint ({type(e).__name__}: {e})", path) from e
+
+def model_checkpoint(ckpt_or_path, kind:str, map_location='cpu') -> dict:
+    "A checkpoint dict (given, or read from a file) of `kind` with a 'model' state dict; `DataError` naming the file otherwise."
+    path = None if isinstance(ckpt_or_path, dict) else ckpt_or_path
+    ck = read_checkpoint(path, map_location) if path is not None else ckpt_or_path
+    if not isinstance(ck, dict) or ck.get('kind') != kind or 'model' not in ck:
+        found = f"a {ck['kind']} checkpoint" if isinstance(ck, dict) and 'kind' in ck else "something else"
+        raise DataError(f"not a {kind} checkpoint: found {found}", path)
+    return ck
+
+def cpu_state(module) -> dict:
+    "A copy of `module`'s state dict on the CPU, detached: what checkpoints store."
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 def _norm_cfg(v): return list(map(_norm_cfg, v)) if isinstance(v, (list, tuple)) else v
 

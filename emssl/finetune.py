@@ -12,7 +12,7 @@ from fastai.learner import Learner
 from fastai.metrics import Metric
 from fastai.optimizer import Adam
 from monai.inferers import sliding_window_inference
-from .core import DataError, zyx, crop_padded, check_volume, read_checkpoint
+from .core import DataError, zyx, crop_padded, check_volume, read_checkpoint, model_checkpoint, cpu_state
 from .io import Volume, open_volume, write_volume, detect_format
 from .nets import UNet3D, load_encoder_into_unet, unet_splitter, _encoder_state
 from .losses import dice_bce_loss
@@ -23,7 +23,7 @@ from .train import set_precision, to_ddp, fit_one_cycle_resumable
 # %% auto #0
 __all__ = ['unet_from_checkpoint', 'binary_mask', 'SegCrops', 'find_pairs', 'seg_dls', 'DiceBCELoss', 'overlap_scores',
            'BinaryDice', 'BinaryIoU', 'seg_augment', 'finetune_learner', 'fit_finetune', 'segment', 'segment_to_file',
-           'evaluate_segmentation']
+           'evaluate_segmentation', 'unet_checkpoint', 'load_unet']
 
 # %% ../nbs/26_finetune.ipynb #3543d657
 def _unet_encoder_shape(sd:dict, path=None) -> tuple:
@@ -277,3 +277,17 @@ def evaluate_segmentation(model, image, mask, roi_size=64, label=None, threshold
     p = segment(model, img, roi_size, **kwargs) > threshold
     if p.shape != t.shape: raise DataError(f"predictions of shape {p.shape} do not match the mask's {t.shape}: one output channel expected")
     return overlap_scores(int((p & t).sum()), int(p.sum()), int(t.sum()))
+
+# %% ../nbs/26_finetune.ipynb #4426fffe
+def unet_checkpoint(learn_or_net) -> dict:
+    "{'kind': 'UNet3D', 'model', 'config', 'mean', 'std'} of a fine-tuning learner or `UNet3D`, for `load_unet`."
+    net, tf = _net_and_norm(learn_or_net)
+    if not isinstance(net, UNet3D): raise ValueError(f"expected a fine-tuning learner or UNet3D, found {type(net).__name__}")
+    return {'kind': 'UNet3D', 'model': cpu_state(net), 'config': dict(net.config), 'mean': tf.mean, 'std': tf.std}
+
+def load_unet(ckpt_or_path, map_location='cpu') -> tuple:
+    "(UNet3D, {'mean', 'std'}) of a `unet_checkpoint` (dict or file path)."
+    ck = model_checkpoint(ckpt_or_path, 'UNet3D', map_location); c = ck['config']
+    net = UNet3D(c['in_chans'], c['out_chans'], tuple(c['channels']))
+    net.load_state_dict(ck['model'])
+    return net.eval(), {'mean': ck.get('mean'), 'std': ck.get('std')}

@@ -14,7 +14,7 @@ from fastai.callback.core import Callback
 from fastai.callback.training import GradientAccumulation
 from fastai.callback.schedule import *   # Learner.fit_one_cycle
 from fastai.optimizer import Optimizer, Adam, weight_decay, average_grad, larc_step
-from .core import DataError
+from .core import DataError, model_checkpoint, cpu_state
 from .nets import ResNet3D, resnet3d_18, resnet3d_34, resnet3d_50, MLPHead
 from .losses import nt_xent
 from .augment import Augment3D, simclr_augment
@@ -130,16 +130,11 @@ def simclr_checkpoint(learn_or_net) -> dict:
     net = getattr(learn_or_net, 'model', learn_or_net); net = getattr(net, 'module', net)
     if not isinstance(net, SimCLRNet): raise ValueError(f"expected a SimCLR learner or SimCLRNet, found {type(net).__name__}")
     if not isinstance(net.backbone, ResNet3D): raise ValueError("only ResNet3D backbones can be rebuilt from a checkpoint")
-    return {'kind': 'SimCLRNet', 'model': {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}, 'config': dict(net.config)}
+    return {'kind': 'SimCLRNet', 'model': cpu_state(net), 'config': dict(net.config)}
 
 def load_simclr(ckpt_or_path, map_location='cpu') -> SimCLRNet:
     "The `SimCLRNet` of a `simclr_checkpoint` (dict or file path)."
-    from emssl.core import read_checkpoint
-    path = None if isinstance(ckpt_or_path, dict) else ckpt_or_path
-    ck = read_checkpoint(path, map_location) if path is not None else ckpt_or_path
-    if not isinstance(ck, dict) or ck.get('kind') != 'SimCLRNet' or 'model' not in ck:
-        raise DataError("not a SimCLR checkpoint (expected the dict of `simclr_checkpoint`)", path)
-    c = ck['config']
+    ck = model_checkpoint(ckpt_or_path, 'SimCLRNet', map_location); c = ck['config']
     net = SimCLRNet(ResNet3D(**c['backbone']), c['proj_hidden'], c['proj_dim'])
     net.load_state_dict(ck['model'])
     return net
