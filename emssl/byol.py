@@ -20,11 +20,11 @@ from .nets import UNetEncoder3D, MLPHead
 from .losses import byol_symmetric_loss
 from .augment import byol_augment
 from .data import CropPairs, SetEpoch, ToFloat
-from .train import set_precision, to_ddp
+from .train import set_precision, to_ddp, fit_resumable
 
 # %% auto #0
 __all__ = ['BYOL_PRESETS', 'BYOL_SETUPS', 'BYOLNet', 'tau_schedule', 'ema_update_', 'byol_loss_func', 'BYOL', 'byol_learner',
-           'fit_byol', 'byol_lr_schedule', 'PatchFolder', 'byol_checkpoint']
+           'fit_byol', 'byol_lr_schedule', 'PatchFolder', 'byol_checkpoint', 'pretrain_byol']
 
 # %% ../nbs/23_byol.ipynb #85daf2b6
 class BYOLNet(nn.Module):
@@ -137,12 +137,12 @@ def byol_learner(dls, encoder:nn.Module=None, channels=(32, 64, 128, 256, 320), 
     set_precision(learn, precision)
     return to_ddp(learn)
 
-def fit_byol(learn:Learner, epochs:int=None, lr:float=None, warmup:int=None, **kwargs) -> Learner:
-    "Train by `learn.byol_recipe` (or the arguments): linear warm-up for `warmup` epochs, then cosine to 0."
+def fit_byol(learn:Learner, epochs:int=None, lr:float=None, warmup:int=None, path=None, **kwargs) -> Learner:
+    "Train by `learn.byol_recipe` (or the arguments): linear warm-up for `warmup` epochs, then cosine to 0; resumable from `path`."
     r = getattr(learn, 'byol_recipe', {})
     epochs, lr, warmup = epochs or r.get('epochs', 100), lr or r.get('lr', 1e-3), r.get('warmup', 0) if warmup is None else warmup
-    learn.fit(epochs, lr, cbs=[ParamScheduler({'lr': byol_lr_schedule(epochs, lr, warmup)})] + list(kwargs.pop('cbs', [])), **kwargs)
-    return learn
+    cbs = [ParamScheduler({'lr': byol_lr_schedule(epochs, lr, warmup)})] + list(kwargs.pop('cbs', []))
+    return fit_resumable(learn, epochs, path=path, config=_net(learn.model).config, lr=lr, cbs=cbs, **kwargs)
 
 def byol_lr_schedule(epochs:int, lr:float, warmup:int=10):
     "fastai schedule (of the fraction of training): linear warm-up over `warmup` of `epochs`, then cosine from `lr` to 0."
@@ -176,3 +176,44 @@ def byol_checkpoint(learn_or_net) -> dict:
     if not isinstance(net, BYOLNet): raise ValueError(f"expected a BYOL learner or BYOLNet, found {type(net).__name__}")
     return {'kind': 'BYOLNet', 'encoder': cpu_state(net.encoder),
             'config': copy.deepcopy(net.config)}
+
+# %% ../nbs/23_byol.ipynb #da3d01cd
+def pretrain_byol(volumes=None, out='runs/byol', patch_dir=None, ext:str='b2nd', preset:str='smoke', channels=None,
+                  crop=None, min_overlap:float=None, epochs:int=None, bs:int=8, crops_per_epoch:int=256, lr:float=None,
+                  tau:float=None, warmup:int=None, precision:str='auto', workers:int=0, n_acc:int=None, seed:int=0,
+                  device=None, progress:bool=True) -> Learner:
+    "Pretrain BYOL on crop pairs of `volumes` (default: the bundled sample) or the patches in `patch_dir`; results in `out`."
+    import contextlib, json
+    from fastai.torch_core import rank_distrib
+    from emssl.core import set_seed
+    from emssl.io import load_sample
+    from emssl.data import crop_dls
+    from emssl.train import save_history
+    if preset not in BYOL_SETUPS: raise ValueError(f"preset must be one of {list(BYOL_SETUPS)}, got {preset!r}")
+    r = BYOL_SETUPS[preset]
+    crop, min_overlap = zyx(crop or r['crop'], 'crop size'), r['min_overlap'] if min_overlap is None else min_overlap
+    n_lev = len(channels or r['channels']); m = 2 ** n_lev
+    if any(c < m for c in crop): raise ValueError(f"crop {crop} is too small for the U-Net encoder of {n_lev} levels: at least {m} per axis")
+    if patch_dir is not None: vols = list(PatchFolder(patch_dir, ext, crop=crop))
+    else: vols = [load_sample()] if not volumes else [v if isinstance(v, Volume) else open_volume(v) for v in volumes]
+    for v in vols:
+        if any(c > s for c, s in zip(crop, v.shape)):
+            raise DataError(f"volume of shape {tuple(v.shape)} (z, y, x) is smaller than the crop {crop}", getattr(v, 'path', None))
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    set_seed(seed)
+    pairs = lambda n, s: CropPairs(vols, crop, min_overlap=min_overlap, n=n, seed=s)
+    dls = crop_dls(pairs(crops_per_epoch, seed), pairs(max(bs, crops_per_epoch // 8), seed + 1), bs=bs, n_inp=2,
+                   num_workers=workers, device=device)
+    learn = byol_learner(dls, preset=preset, channels=channels or r['channels'], precision=precision, n_acc=n_acc,
+                         lr=lr, epochs=epochs, tau=tau)
+    if channels is not None: learn.byol_recipe['channels'] = tuple(channels)
+    if warmup is not None: learn.byol_recipe['warmup'] = warmup
+    config = {'model': _net(learn.model).config, 'preset': preset, 'recipe': learn.byol_recipe, 'crop': list(crop),
+              'min_overlap': min_overlap, 'bs': bs, 'crops_per_epoch': crops_per_epoch, 'precision': learn.precision,
+              'seed': seed, 'n_acc': n_acc, 'volumes': [str(getattr(v, 'path', '')) for v in vols]}
+    if not rank_distrib(): (out/'config.json').write_text(json.dumps(config, indent=1, default=list))
+    ctx = learn.no_bar() if not progress or rank_distrib() else contextlib.nullcontext()
+    with ctx: fit_byol(learn, path=out/'last.pt')
+    if not rank_distrib():
+        torch.save(byol_checkpoint(learn), out/'byol.pt'); save_history(learn, out, 'BYOL loss')
+    return learn

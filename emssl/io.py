@@ -192,7 +192,10 @@ def _h5_datasets(f) -> dict:
 def _open_hdf5(path, dataset=None, level=0):
     _no_levels(path, level, 'HDF5')
     try: f = h5py.File(path, 'r')
-    except Exception as e: raise DataError(f"could not be read as HDF5 ({type(e).__name__}: {e})", path) from e
+    except Exception as e:
+        if m := re.search(r'truncated file: eof = (\d+).*stored_eof = (\d+)', str(e)):  # shorter than its superblock says
+            raise DataError(f"could not be read as HDF5, the file is truncated (it has {m[1]} bytes, its superblock records {m[2]})", path) from e
+        raise DataError(f"could not be read as HDF5 ({type(e).__name__}: {e})", path) from e
     try:
         dsets = _h5_datasets(f)
         if dataset is None:

@@ -20,8 +20,8 @@ from .core import DataError, read_checkpoint, config_diff
 
 # %% auto #0
 __all__ = ['cpu_bf16_speedup', 'cpu_bf16', 'best_precision', 'AMP', 'set_precision', 'save_checkpoint', 'load_checkpoint',
-           'SaveCheckpoint', 'fit_one_cycle_resumable', 'save_history', 'DDPTrainer', 'init_distributed', 'to_ddp',
-           'free_port', 'run_torchrun']
+           'SaveCheckpoint', 'fit_resumable', 'fit_one_cycle_resumable', 'save_history', 'DDPTrainer',
+           'init_distributed', 'to_ddp', 'free_port', 'run_torchrun']
 
 # %% ../nbs/20_train.ipynb #fa881db3
 @functools.lru_cache(None)
@@ -114,8 +114,8 @@ class SaveCheckpoint(Callback):
         if (self.epoch + 1) % self.every == 0 or self.epoch + 1 == self.n_epoch:
             save_checkpoint(self.path, self.learn, self.epoch, self.config)
 
-def fit_one_cycle_resumable(learn:Learner, n_epoch:int, lr_max=None, path=None, config:dict=None, every:int=1, **kwargs):
-    "`learn.fit_one_cycle`, saving a checkpoint to `path` each epoch and resuming from it if it exists."
+def fit_resumable(learn:Learner, n_epoch:int, fit=None, path=None, config:dict=None, every:int=1, **kwargs):
+    "`fit(n_epoch, cbs=, start_epoch=, **kwargs)` (default `learn.fit`), checkpointing to `path` each epoch and resuming from it."
     start = 0
     if path is not None and Path(path).exists():
         ck = load_checkpoint(path, learn, config=config)
@@ -124,8 +124,12 @@ def fit_one_cycle_resumable(learn:Learner, n_epoch:int, lr_max=None, path=None, 
         start = ck['epoch'] + 1
     if start >= n_epoch: return learn
     cbs = list(kwargs.pop('cbs', [])) + ([SaveCheckpoint(path, config, every)] if path is not None else [])
-    learn.fit_one_cycle(n_epoch, lr_max, cbs=cbs, start_epoch=start, reset_opt=False, **kwargs)
+    (fit or learn.fit)(n_epoch, cbs=cbs, start_epoch=start, **kwargs)
     return learn
+
+def fit_one_cycle_resumable(learn:Learner, n_epoch:int, lr_max=None, path=None, config:dict=None, every:int=1, **kwargs):
+    "`learn.fit_one_cycle`, saving a checkpoint to `path` each epoch and resuming from it if it exists."
+    return fit_resumable(learn, n_epoch, learn.fit_one_cycle, path, config, every, lr_max=lr_max, reset_opt=False, **kwargs)
 
 def save_history(learn:Learner, out, ylabel:str='loss'):
     "Write the recorder's per-epoch table to `out`/history.csv and the loss curves to `out`/loss.png (rank 0 only)."
