@@ -9,7 +9,8 @@ from pathlib import Path
 from .core import DataError
 
 # %% auto #0
-__all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'main']
+__all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
+           'cmd_finetune', 'cmd_segment', 'main']
 
 # %% ../nbs/90_cli.ipynb #45681acf
 def cmd_info(args):
@@ -109,6 +110,56 @@ def cmd_evaluate(args):
     for k, v in m.items(): print(f"{k:>20}: {v}")
     print(f"wrote {out/'metrics.json'}, {out/'umap.png'}")
 
+# %% ../nbs/90_cli.ipynb #9945eaeb
+def _one_or_zyx(v): return None if v is None else v[0] if len(v) == 1 else tuple(v)
+
+def cmd_pretrain_byol(args):
+    "Pretrain BYOL (a U-Net encoder) on crop pairs of volumes or patch files."
+    from emssl.byol import pretrain_byol
+    from emssl.train import init_distributed
+    init_distributed()
+    learn = pretrain_byol(args.volumes or None, args.out, patch_dir=args.patch_dir, ext=args.ext, preset=args.preset,
+                          channels=args.channels, crop=_one_or_zyx(args.crop), min_overlap=args.min_overlap, epochs=args.epochs,
+                          bs=args.bs, crops_per_epoch=args.crops_per_epoch, lr=args.lr, tau=args.tau, warmup=args.warmup,
+                          precision=args.precision, workers=args.workers, n_acc=args.n_acc, seed=args.seed, device=args.device)
+    print(f"wrote {args.out}: byol.pt, last.pt, config.json, history.csv, loss.png")
+
+def _pairs(images, masks, folder, what):
+    "(image, mask) pairs from matching lists of files or from a folder (`find_pairs`)."
+    from emssl.finetune import find_pairs
+    if folder: return find_pairs(folder)
+    if not images: return None
+    if len(images) != len(masks or []):
+        raise DataError(f"{len(images)} {what} images but {len(masks or [])} masks: give one mask per image", images[0])
+    return list(zip(images, masks))
+
+def cmd_finetune(args):
+    "Fine-tune a U-Net from a pretrained encoder (or from scratch) on labelled volumes."
+    from emssl.finetune import finetune_unet
+    from emssl.train import init_distributed
+    init_distributed()
+    pairs = _pairs(args.images, args.masks, args.pairs_dir, 'training')
+    if not pairs: raise DataError("no training data: give --images and --masks, or --pairs-dir")
+    valid = _pairs(args.valid_images, args.valid_masks, args.valid_dir, 'validation')
+    learn = finetune_unet(pairs, args.out, args.checkpoint, valid_pairs=valid, label=args.label, crop=_one_or_zyx(args.crop),
+                          epochs=args.epochs, bs=args.bs, crops_per_epoch=args.crops_per_epoch, lr=args.lr,
+                          freeze_encoder=args.freeze_encoder, encoder_lr_mult=args.encoder_lr_mult, channels=args.channels,
+                          mean=args.mean, std=args.std, precision=args.precision, workers=args.workers, seed=args.seed,
+                          device=args.device)
+    if valid:
+        import json
+        for k, v in json.loads((Path(args.out)/'metrics.json').read_text()).items():
+            print(f"{k}: " + ', '.join(f"{n} {x:.3f}" for n, x in v.items()))
+    print(f"wrote {args.out}: unet.pt, last.pt, config.json, history.csv, loss.png" + (", metrics.json" if valid else ''))
+
+def cmd_segment(args):
+    "Segment a whole volume with a fine-tuned U-Net (sliding windows)."
+    from emssl.finetune import load_unet, segment_to_file
+    net, norm = load_unet(args.checkpoint)
+    segment_to_file(net, args.volume, args.out, roi_size=_one_or_zyx(args.roi), threshold=args.threshold,
+                    overlap=args.overlap, bs=args.bs, device=args.device, **norm)
+    print(f"wrote {args.out}")
+
 # %% ../nbs/90_cli.ipynb #b4616fdd
 def _parser():
     p = argparse.ArgumentParser(prog='emssl', description="Self-supervised learning on 3D microscopy volumes.")
@@ -164,6 +215,62 @@ def _parser():
     s.add_argument('--device', default=None)
     s.add_argument('-o', '--out', default='runs/simclr', help="output folder")
     s.set_defaults(func=cmd_pretrain_simclr)
+    s = pre.add_parser('byol', help="BYOL for a 3D U-Net encoder", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument('volumes', nargs='*', help="volumes to crop pairs from (default: the bundled FIB-SEM sample)")
+    s.add_argument('--patch-dir', help="a folder of nnssl patch files instead of volumes")
+    s.add_argument('--ext', default='b2nd', choices=['b2nd', 'npy'], help="patch file type in --patch-dir")
+    s.add_argument('--preset', default='smoke', choices=['smoke', 'full'], help="the seed's recipe ('full': 32-320 widths, 96³, 100 epochs)")
+    s.add_argument('--channels', type=int, nargs='+', help="encoder widths per level (default: the preset's)")
+    s.add_argument('--crop', type=int, nargs='+', help="crop size: one number or Z Y X (default: the preset's)")
+    s.add_argument('--min-overlap', type=float, help="least overlap of the two crops (default: the preset's, 0.4)")
+    s.add_argument('--epochs', type=int, help="default: the preset's")
+    s.add_argument('--bs', type=int, default=8, help="batch size (pairs)")
+    s.add_argument('--crops-per-epoch', type=int, default=256)
+    s.add_argument('--lr', type=float, help="peak learning rate (AdamW; default: the preset's)")
+    s.add_argument('--tau', type=float, help="base EMA decay of the target (default: the preset's)")
+    s.add_argument('--warmup', type=int, help="warm-up epochs before the cosine (default: the preset's)")
+    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
+    s.add_argument('--workers', type=int, default=0)
+    s.add_argument('--n-acc', type=int, default=None, help="accumulate gradients over this many samples")
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--device', default=None)
+    s.add_argument('-o', '--out', default='runs/byol', help="output folder")
+    s.set_defaults(func=cmd_pretrain_byol)
+    s = sub.add_parser('finetune', help="fine-tune a segmentation U-Net from a pretrained encoder", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument('--checkpoint', help="byol.pt (or another U-Net encoder checkpoint); none: from scratch")
+    s.add_argument('--images', nargs='+', help="training image volumes")
+    s.add_argument('--masks', nargs='+', help="their masks, in the same order")
+    s.add_argument('--pairs-dir', help="a folder of x.tif + x_mask.tif pairs instead of --images/--masks")
+    s.add_argument('--valid-images', nargs='+', help="validation images (segmented whole for metrics.json)")
+    s.add_argument('--valid-masks', nargs='+')
+    s.add_argument('--valid-dir', help="a folder of validation pairs")
+    s.add_argument('--label', type=int, help="the mask value of the structure (for label maps); default: binary masks")
+    s.add_argument('--crop', type=int, nargs='+', default=[64], help="crop size: one number or Z Y X")
+    s.add_argument('--epochs', type=int, default=20)
+    s.add_argument('--bs', type=int, default=4)
+    s.add_argument('--crops-per-epoch', type=int, default=256)
+    s.add_argument('--lr', type=float, default=1e-3, help="peak learning rate of the decoder (one cycle)")
+    s.add_argument('--freeze-encoder', action='store_true', help="train the decoder only")
+    s.add_argument('--encoder-lr-mult', type=float, default=0.1, help="encoder learning rate as a fraction of the decoder's")
+    s.add_argument('--channels', type=int, nargs='+', help="U-Net widths (from scratch; default: the checkpoint's or 32-320)")
+    s.add_argument('--mean', type=float, help="input normalisation after scaling to [0, 1]")
+    s.add_argument('--std', type=float)
+    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
+    s.add_argument('--workers', type=int, default=0)
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--device', default=None)
+    s.add_argument('-o', '--out', default='runs/finetune', help="output folder")
+    s.set_defaults(func=cmd_finetune)
+    s = sub.add_parser('segment', help="segment a volume with a fine-tuned U-Net", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument('volume')
+    s.add_argument('--checkpoint', required=True, help="unet.pt of `emssl finetune`")
+    s.add_argument('--roi', type=int, nargs='+', default=[64], help="sliding-window size: one number or Z Y X")
+    s.add_argument('--overlap', type=float, default=0.25)
+    s.add_argument('--threshold', type=float, help="write a uint8 mask of probability > threshold (default: probabilities)")
+    s.add_argument('--bs', type=int, default=4, help="windows per batch")
+    s.add_argument('--device', default=None)
+    s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
+    s.set_defaults(func=cmd_segment)
     s = sub.add_parser('embed', help="embed synapse cubes with a SimCLR checkpoint", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
     s.add_argument('--synapse-dir', required=True)

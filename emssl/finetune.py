@@ -23,7 +23,7 @@ from .train import set_precision, to_ddp, fit_one_cycle_resumable
 # %% auto #0
 __all__ = ['unet_from_checkpoint', 'binary_mask', 'SegCrops', 'find_pairs', 'seg_dls', 'DiceBCELoss', 'overlap_scores',
            'BinaryDice', 'BinaryIoU', 'seg_augment', 'finetune_learner', 'fit_finetune', 'segment', 'segment_to_file',
-           'evaluate_segmentation', 'unet_checkpoint', 'load_unet']
+           'evaluate_segmentation', 'unet_checkpoint', 'load_unet', 'finetune_unet']
 
 # %% ../nbs/26_finetune.ipynb #3543d657
 def _unet_encoder_shape(sd:dict, path=None) -> tuple:
@@ -291,3 +291,36 @@ def load_unet(ckpt_or_path, map_location='cpu') -> tuple:
     net = UNet3D(c['in_chans'], c['out_chans'], tuple(c['channels']))
     net.load_state_dict(ck['model'])
     return net.eval(), {'mean': ck.get('mean'), 'std': ck.get('std')}
+
+# %% ../nbs/26_finetune.ipynb #13ccd949
+def finetune_unet(pairs, out='runs/finetune', checkpoint=None, valid_pairs=None, label=None, crop=64, epochs:int=20,
+                  bs:int=4, crops_per_epoch:int=256, lr:float=1e-3, freeze_encoder:bool=False, encoder_lr_mult:float=0.1,
+                  channels=None, mean:float=None, std:float=None, p_fg:float=0.5, roi_size=None, precision:str='auto',
+                  workers:int=0, seed:int=0, device=None, progress:bool=True) -> Learner:
+    "Fine-tune a `UNet3D` (from `checkpoint`, or from scratch) on labelled (image, mask) `pairs`; results in `out`."
+    import contextlib, json
+    from fastai.torch_core import rank_distrib
+    from emssl.core import set_seed
+    from emssl.train import save_history
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    set_seed(seed)
+    dls = seg_dls(_as_pairs(pairs), crop, valid_pairs and _as_pairs(valid_pairs), n=crops_per_epoch,
+                  n_valid=max(bs, crops_per_epoch // 8), bs=bs, p_fg=p_fg, label=label, seed=seed, device=device,
+                  num_workers=workers)
+    learn = finetune_learner(dls, checkpoint, freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, lr=lr,
+                             channels=channels, mean=mean, std=std, precision=precision)
+    name = lambda p: [_name(_open(v, 'volume')) if not isinstance(v, np.ndarray) else _name(v) for v in p]
+    config = {'model': learn.finetune_config, 'checkpoint': str(checkpoint) if checkpoint is not None else None,
+              'pairs': [name(p) for p in _as_pairs(pairs)], 'valid_pairs': [name(p) for p in _as_pairs(valid_pairs)] if valid_pairs else None,
+              'label': label, 'crop': list(zyx(crop)), 'epochs': epochs, 'bs': bs, 'crops_per_epoch': crops_per_epoch, 'lr': lr,
+              'mean': mean, 'std': std, 'p_fg': p_fg, 'precision': learn.precision, 'seed': seed}
+    if not rank_distrib(): (out/'config.json').write_text(json.dumps(config, indent=1))
+    ctx = learn.no_bar() if not progress or rank_distrib() else contextlib.nullcontext()
+    with ctx: fit_finetune(learn, epochs, lr, path=out/'last.pt')
+    if rank_distrib(): return learn
+    torch.save(unet_checkpoint(learn), out/'unet.pt'); save_history(learn, out, 'Dice + BCE')
+    if valid_pairs:
+        roi = roi_size or crop
+        m = {_name(_open(i, 'image')): evaluate_segmentation(learn, i, msk, roi_size=roi, label=label) for i, msk in _as_pairs(valid_pairs)}
+        (out/'metrics.json').write_text(json.dumps(m, indent=1))
+    return learn
