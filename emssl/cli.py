@@ -13,6 +13,10 @@ __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'c
            'cmd_finetune', 'cmd_segment', 'main']
 
 # %% ../nbs/90_cli.ipynb #45681acf
+def _one_or_zyx(v):
+    "A size option (one number, or Z Y X) as a number or a tuple; None stays None."
+    return None if v is None else v[0] if len(v) == 1 else tuple(v)
+
 def cmd_info(args):
     "Print versions, the default device and CPU threads."
     from emssl.core import env_info
@@ -43,8 +47,7 @@ def cmd_pretrain_mae(args):
     from emssl.train import init_distributed
     init_distributed()   # a no-op unless launched with torchrun
     vols = [open_volume(v, dataset=args.dataset) for v in args.volumes]
-    crop = args.crop[0] if len(args.crop) == 1 else tuple(args.crop)
-    patch = args.patch[0] if len(args.patch) == 1 else tuple(args.patch)
+    crop, patch = _one_or_zyx(args.crop), _one_or_zyx(args.patch)
     learn = pretrain_mae(vols or None, out=args.out, arch=args.arch, crop=crop, patch_size=patch, epochs=args.epochs,
                          bs=args.bs, crops_per_epoch=args.crops_per_epoch, lr=args.lr, mask_ratio=args.mask_ratio,
                          norm_pix_loss=args.norm_pix_loss, precision=args.precision, workers=args.workers,
@@ -58,7 +61,7 @@ def cmd_pretrain_simclr(args):
     from emssl.synapse import pretrain_synapses
     from emssl.train import init_distributed
     init_distributed()
-    size = args.size[0] if len(args.size) == 1 else tuple(args.size)
+    size = _one_or_zyx(args.size)
     learn = pretrain_synapses(args.synapse_dir, args.out, mode=args.mode, size=size, epochs=args.epochs, bs=args.bs,
                               arch=args.arch, widen_factor=args.widen, opt=args.opt, lr=args.lr, temperature=args.temperature,
                               normalise=args.normalise, cubes_per_epoch=args.cubes_per_epoch, precision=args.precision,
@@ -68,7 +71,7 @@ def cmd_pretrain_simclr(args):
 def _run_size(args):
     "The cube size: `--size`, else the run's config.json beside the checkpoint, else 80."
     import json
-    if args.size: return args.size[0] if len(args.size) == 1 else tuple(args.size)
+    if args.size: return _one_or_zyx(args.size)
     cfg = Path(args.checkpoint).parent/'config.json'
     return tuple(json.loads(cfg.read_text())['size']) if cfg.exists() else 80
 
@@ -111,8 +114,6 @@ def cmd_evaluate(args):
     print(f"wrote {out/'metrics.json'}, {out/'umap.png'}")
 
 # %% ../nbs/90_cli.ipynb #9945eaeb
-def _one_or_zyx(v): return None if v is None else v[0] if len(v) == 1 else tuple(v)
-
 def cmd_pretrain_byol(args):
     "Pretrain BYOL (a U-Net encoder) on crop pairs of volumes or patch files."
     from emssl.byol import pretrain_byol
@@ -161,6 +162,14 @@ def cmd_segment(args):
     print(f"wrote {args.out}")
 
 # %% ../nbs/90_cli.ipynb #b4616fdd
+def _run_options(s, out:str, workers:int=0):
+    "The options every training command shares: precision, data workers, seed, device, output folder."
+    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
+    s.add_argument('--workers', type=int, default=workers, help="data loader worker processes")
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--device', default=None, help="cpu, cuda, mps (default: the best available)")
+    s.add_argument('-o', '--out', default=out, help="output folder")
+
 def _parser():
     p = argparse.ArgumentParser(prog='emssl', description="Self-supervised learning on 3D microscopy volumes.")
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
@@ -188,13 +197,9 @@ def _parser():
     s.add_argument('--lr', type=float, default=1e-3, help="peak learning rate of the one-cycle schedule (AdamW)")
     s.add_argument('--mask-ratio', type=float, default=0.75)
     s.add_argument('--norm-pix-loss', action='store_true', help="normalise each target patch")
-    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
-    s.add_argument('--workers', type=int, default=2, help="data loader worker processes")
     s.add_argument('--n-acc', type=int, default=None, help="accumulate gradients over this many samples")
-    s.add_argument('--seed', type=int, default=0)
     s.add_argument('--show-every', type=int, default=1, help="reconstruction figure every N epochs")
-    s.add_argument('--device', default=None, help="cpu, cuda, mps (default: the best available)")
-    s.add_argument('-o', '--out', default='runs/mae', help="output folder")
+    _run_options(s, 'runs/mae', workers=2)
     s.set_defaults(func=cmd_pretrain_mae)
     s = pre.add_parser('simclr', help="SimCLR on synapse cubes", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
@@ -209,11 +214,7 @@ def _parser():
     s.add_argument('--temperature', type=float, default=0.1)
     s.add_argument('--normalise', default='cube', choices=['cube', 'volume'])
     s.add_argument('--cubes-per-epoch', type=int, default=1024, help="bbox mode: random cubes per epoch")
-    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
-    s.add_argument('--workers', type=int, default=0)
-    s.add_argument('--seed', type=int, default=0)
-    s.add_argument('--device', default=None)
-    s.add_argument('-o', '--out', default='runs/simclr', help="output folder")
+    _run_options(s, 'runs/simclr')
     s.set_defaults(func=cmd_pretrain_simclr)
     s = pre.add_parser('byol', help="BYOL for a 3D U-Net encoder", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument('volumes', nargs='*', help="volumes to crop pairs from (default: the bundled FIB-SEM sample)")
@@ -229,12 +230,8 @@ def _parser():
     s.add_argument('--lr', type=float, help="peak learning rate (AdamW; default: the preset's)")
     s.add_argument('--tau', type=float, help="base EMA decay of the target (default: the preset's)")
     s.add_argument('--warmup', type=int, help="warm-up epochs before the cosine (default: the preset's)")
-    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
-    s.add_argument('--workers', type=int, default=0)
     s.add_argument('--n-acc', type=int, default=None, help="accumulate gradients over this many samples")
-    s.add_argument('--seed', type=int, default=0)
-    s.add_argument('--device', default=None)
-    s.add_argument('-o', '--out', default='runs/byol', help="output folder")
+    _run_options(s, 'runs/byol')
     s.set_defaults(func=cmd_pretrain_byol)
     s = sub.add_parser('finetune', help="fine-tune a segmentation U-Net from a pretrained encoder", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument('--checkpoint', help="byol.pt (or another U-Net encoder checkpoint); none: from scratch")
@@ -255,11 +252,7 @@ def _parser():
     s.add_argument('--channels', type=int, nargs='+', help="U-Net widths (from scratch; default: the checkpoint's or 32-320)")
     s.add_argument('--mean', type=float, help="input normalisation after scaling to [0, 1]")
     s.add_argument('--std', type=float)
-    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
-    s.add_argument('--workers', type=int, default=0)
-    s.add_argument('--seed', type=int, default=0)
-    s.add_argument('--device', default=None)
-    s.add_argument('-o', '--out', default='runs/finetune', help="output folder")
+    _run_options(s, 'runs/finetune')
     s.set_defaults(func=cmd_finetune)
     s = sub.add_parser('segment', help="segment a volume with a fine-tuned U-Net", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument('volume')
