@@ -3,8 +3,8 @@
 Each measurement runs in a fresh process: RSS is read after the imports and `open_volume` (baseline),
 then a 96³ crop is read and the process's peak RSS (ru_maxrss) is compared with the baseline. Because
 ru_maxrss is the peak over the process's whole life, the figure is an upper bound on the crop's cost.
-Also times the same crop read with plain zarr, and the disk's plain read speed of the chunk files, in the
-same run. Appends a section to benchmarks/RESULTS.md.
+Also times the same crop read with plain zarr in the same run (the disk's read speed is measured by
+`crop_throughput.py`). Appends a section to benchmarks/RESULTS.md.
 
     python benchmarks/crop_memory.py
 """
