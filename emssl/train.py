@@ -167,9 +167,11 @@ def init_distributed(backend:str=None):
     if backend == 'nccl': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     dist.init_process_group(backend)
 
-def to_ddp(learn:Learner, sync_bn:bool=True) -> Learner:
+def to_ddp(learn:Learner, sync_bn:bool=None) -> Learner:
     "Train `learn` data-parallel across the processes of the current group (no-op with one process)."
     if not dist.is_initialized() or dist.get_world_size() < 2: return learn
+    if sync_bn is None: sync_bn = torch.cuda.is_available()   # PyTorch's SyncBatchNorm runs on GPUs only
+    elif sync_bn and not torch.cuda.is_available(): raise ValueError("sync_bn=True needs GPUs: PyTorch's SyncBatchNorm does not run on CPUs")
     learn.add_cb(DDPTrainer(sync_bn=sync_bn, cpu=not torch.cuda.is_available()))
     if rank_distrib():
         from fastai.callback.progress import ProgressCallback
