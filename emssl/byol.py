@@ -120,13 +120,13 @@ BYOL_SETUPS = {
     'smoke': dict(channels=(4, 8, 8, 16, 16), proj_dim=16, hidden=32, epochs=2, warmup=0, crop=32, patch=64,
                   min_overlap=0.4, tau=0.99, lr=1e-3)}
 
-def byol_learner(dls, encoder:nn.Module=None, channels=(32, 64, 128, 256, 320), preset:str=None, precision:str='auto',
+def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, precision:str='auto',
                  n_acc:int=None, lr:float=None, epochs:int=None, tau:float=None, proj_dim:int=None, hidden:int=None,
                  wd:float=1e-2, augment:bool=True, cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` that pretrains a `BYOLNet` on crop-pair (or crop) `dls`; `preset` 'smoke', 'full' or None."
     if preset is not None and preset not in BYOL_SETUPS: raise ValueError(f"preset must be one of {list(BYOL_SETUPS)} or None, got {preset!r}")
     r = dict(BYOL_SETUPS[preset if preset is not None else 'full'])
-    if preset is not None and encoder is None: channels = r['channels']
+    channels = tuple(channels or r['channels'])
     r.update({k: v for k, v in dict(lr=lr, epochs=epochs, tau=tau, proj_dim=proj_dim, hidden=hidden).items() if v is not None})
     if encoder is None: encoder = UNetEncoder3D(in_chans=dls.one_batch()[0].shape[1], channels=channels)
     r['channels'] = tuple(getattr(encoder, 'channels', channels))
@@ -192,8 +192,10 @@ def pretrain_byol(volumes=None, out='runs/byol', patch_dir=None, ext:str='b2nd',
     if preset not in BYOL_SETUPS: raise ValueError(f"preset must be one of {list(BYOL_SETUPS)}, got {preset!r}")
     r = BYOL_SETUPS[preset]
     crop, min_overlap = zyx(crop or r['crop'], 'crop size'), r['min_overlap'] if min_overlap is None else min_overlap
-    n_lev = len(channels or r['channels']); m = 2 ** n_lev
-    if any(c < m for c in crop): raise ValueError(f"crop {crop} is too small for the U-Net encoder of {n_lev} levels: at least {m} per axis")
+    n_lev = len(channels or r['channels']); m = 2 ** (n_lev - 1)   # n_lev - 1 poolings
+    if any(c < m for c in crop) or np.prod([c // m for c in crop]) < 2:
+        raise ValueError(f"crop {crop} is too small for the U-Net encoder of {n_lev} levels: each axis needs at least {m} voxels "
+                         f"({n_lev - 1} poolings) and the deepest level more than one voxel")
     if patch_dir is not None: vols = list(PatchFolder(patch_dir, ext, crop=crop))
     else: vols = [load_sample()] if not volumes else [v if isinstance(v, Volume) else open_volume(v) for v in volumes]
     for v in vols:
@@ -204,9 +206,8 @@ def pretrain_byol(volumes=None, out='runs/byol', patch_dir=None, ext:str='b2nd',
     pairs = lambda n, s: CropPairs(vols, crop, min_overlap=min_overlap, n=n, seed=s)
     dls = crop_dls(pairs(crops_per_epoch, seed), pairs(max(bs, crops_per_epoch // 8), seed + 1), bs=bs, n_inp=2,
                    num_workers=workers, device=device)
-    learn = byol_learner(dls, preset=preset, channels=channels or r['channels'], precision=precision, n_acc=n_acc,
+    learn = byol_learner(dls, preset=preset, channels=channels, precision=precision, n_acc=n_acc,
                          lr=lr, epochs=epochs, tau=tau)
-    if channels is not None: learn.byol_recipe['channels'] = tuple(channels)
     if warmup is not None: learn.byol_recipe['warmup'] = warmup
     config = {'model': _net(learn.model).config, 'preset': preset, 'recipe': learn.byol_recipe, 'crop': list(crop),
               'min_overlap': min_overlap, 'bs': bs, 'crops_per_epoch': crops_per_epoch, 'precision': learn.precision,

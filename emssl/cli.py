@@ -58,6 +58,7 @@ def cmd_pretrain_mae(args):
 # %% ../nbs/90_cli.ipynb #2c5e7d52
 def cmd_pretrain_simclr(args):
     "Pretrain SimCLR on the synapse cubes of a project folder."
+    import pandas as pd
     from emssl.synapse import pretrain_synapses
     from emssl.train import init_distributed
     init_distributed()
@@ -66,14 +67,17 @@ def cmd_pretrain_simclr(args):
                               arch=args.arch, widen_factor=args.widen, opt=args.opt, lr=args.lr, temperature=args.temperature,
                               normalise=args.normalise, cubes_per_epoch=args.cubes_per_epoch, precision=args.precision,
                               workers=args.workers, seed=args.seed, device=args.device)
-    print(f"wrote {args.out}: simclr.pt, last.pt, config.json, skipped.csv, history.csv, loss.png")
+    rep = pd.read_csv(Path(args.out)/'synapses.csv') if (Path(args.out)/'synapses.csv').exists() else None
+    if rep is not None: print(f"synapses: {int(rep.used.sum())} used, {int((~rep.used).sum())} skipped; status " + dict(rep.status.value_counts()).__repr__())
+    print(f"wrote {args.out}: simclr.pt, last.pt, config.json, synapses.csv, history.csv, loss.png")
 
-def _run_size(args):
-    "The cube size: `--size`, else the run's config.json beside the checkpoint, else 80."
+def _run_setting(args, key:str, default):
+    "Option `key` as given, else the training run's value in the config.json beside `args.checkpoint`, else `default`."
     import json
-    if args.size: return _one_or_zyx(args.size)
+    v = getattr(args, key)
+    if v is not None: return v
     cfg = Path(args.checkpoint).parent/'config.json'
-    return tuple(json.loads(cfg.read_text())['size']) if cfg.exists() else 80
+    return json.loads(cfg.read_text()).get(key, default) if cfg.exists() else default
 
 def cmd_embed(args):
     "Embed the synapse cubes of a project with a SimCLR checkpoint; features + metadata to HDF5 or CSV."
@@ -82,7 +86,9 @@ def cmd_embed(args):
     from emssl.synapse import SynapseProject, synapse_cubes
     from emssl.evaluate import records_table, save_embeddings
     net = load_simclr(args.checkpoint)
-    recs = synapse_cubes(SynapseProject(args.synapse_dir), size=_run_size(args), normalise=args.normalise, pad=True)
+    size = _run_setting(args, 'size', [80])   # as the network was trained: cube size, normalisation, search radius
+    recs = synapse_cubes(SynapseProject(args.synapse_dir), size=_one_or_zyx(size), normalise=_run_setting(args, 'normalise', 'cube'),
+                         radius=_run_setting(args, 'radius', None), pad=True)
     ok = [r for r in recs if r['cube'] is not None]
     for r in recs:
         if r['cube'] is None: print(f"skipped {r['id']}: {r['reason']}", file=sys.stderr)
@@ -147,6 +153,8 @@ def cmd_finetune(args):
                           freeze_encoder=args.freeze_encoder, encoder_lr_mult=args.encoder_lr_mult, channels=args.channels,
                           mean=args.mean, std=args.std, precision=args.precision, workers=args.workers, seed=args.seed,
                           device=args.device)
+    from fastai.torch_core import rank_distrib
+    if rank_distrib(): return   # rank 0 evaluates and writes the results
     if valid:
         import json
         for k, v in json.loads((Path(args.out)/'metrics.json').read_text()).items():
@@ -156,9 +164,10 @@ def cmd_finetune(args):
 def cmd_segment(args):
     "Segment a whole volume with a fine-tuned U-Net (sliding windows)."
     from emssl.finetune import load_unet, segment_to_file
+    from emssl.core import default_device
     net, norm = load_unet(args.checkpoint)
     segment_to_file(net, args.volume, args.out, roi_size=_one_or_zyx(args.roi), threshold=args.threshold,
-                    overlap=args.overlap, bs=args.bs, device=args.device, **norm)
+                    overlap=args.overlap, bs=args.bs, device=default_device(args.device), **norm)
     print(f"wrote {args.out}")
 
 # %% ../nbs/90_cli.ipynb #b4616fdd
@@ -261,14 +270,15 @@ def _parser():
     s.add_argument('--overlap', type=float, default=0.25)
     s.add_argument('--threshold', type=float, help="write a uint8 mask of probability > threshold (default: probabilities)")
     s.add_argument('--bs', type=int, default=4, help="windows per batch")
-    s.add_argument('--device', default=None)
+    s.add_argument('--device', default=None, help="cpu, cuda, mps (default: the best available)")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
     s.set_defaults(func=cmd_segment)
     s = sub.add_parser('embed', help="embed synapse cubes with a SimCLR checkpoint", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
     s.add_argument('--synapse-dir', required=True)
     s.add_argument('--size', type=int, nargs='+', help="cube size (default: the run's, from config.json beside the checkpoint)")
-    s.add_argument('--normalise', default='cube', choices=['cube', 'volume'])
+    s.add_argument('--normalise', choices=['cube', 'volume'], help="cube normalisation (default: the run's, from config.json)")
+    s.add_argument('--radius', type=int, help="presynaptic-side search radius (default: the run's, from config.json)")
     s.add_argument('--meta', help="CSV with an 'id' column: more metadata (e.g. classes) joined on the synapse id")
     s.add_argument('--bs', type=int, default=16)
     s.add_argument('-o', '--out', default='embeddings.h5', help="output .h5 or .csv")

@@ -149,11 +149,11 @@ class ToFloat(Callback):
     def before_batch(self): self.learn.xb = tuple(self._f(x) for x in self.learn.xb)
 
 class SetEpoch(Callback):
-    "Tell the samplers which epoch it is, so crops change from epoch to epoch and stay reproducible."
+    "Tell the training sampler which epoch it is, so crops change from epoch to epoch and stay reproducible."
     order = 0
-    def before_epoch(self):
-        for dl in self.dls.loaders:
-            if hasattr(dl.dataset, 'set_epoch'): dl.dataset.set_epoch(self.epoch)
+    def before_epoch(self):   # the validation crops stay those of epoch 0, so epochs compare on the same crops
+        ds = self.dls.train.dataset
+        if hasattr(ds, 'set_epoch'): ds.set_epoch(self.epoch)
 
 def crop_dls(train, valid=None, bs:int=8, num_workers:int=0, device=None, n_inp:int=1, **kwargs) -> DataLoaders:
     "fastai `DataLoaders` over crop samplers (`RandomCrops`, `CropPairs`, `MaskCrops`, or any map-style dataset)."

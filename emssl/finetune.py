@@ -188,7 +188,8 @@ class _Overlap(Metric):
     def __init__(self, threshold:float=0.5): self.threshold = threshold
     def reset(self): self.tp = self.n_pred = self.n_true = 0
     def accumulate(self, learn):
-        p, t = torch.sigmoid(learn.pred.float()) > self.threshold, learn.yb[0] > 0.5
+        pred, targ = learn.to_detach(learn.pred), learn.to_detach(learn.yb[0])   # gathered from all ranks under DDP
+        p, t = torch.sigmoid(pred.float()) > self.threshold, targ > 0.5
         if p.shape != t.shape: raise DataError(f"{self.name}: predictions {tuple(p.shape)} and targets {tuple(t.shape)} differ in shape")
         self.tp += int((p & t).sum()); self.n_pred += int(p.sum()); self.n_true += int(t.sum())
     @property
@@ -309,6 +310,9 @@ def finetune_unet(pairs, out='runs/finetune', checkpoint=None, valid_pairs=None,
                   num_workers=workers)
     learn = finetune_learner(dls, checkpoint, freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, lr=lr,
                              channels=channels, mean=mean, std=std, precision=precision)
+    f = 2 ** (len(learn.model.encoder.channels) - 1)
+    if any(c % f for c in zyx(crop)):
+        raise ValueError(f"crop {zyx(crop)} must be divisible by {f} per axis: the U-Net pools {len(learn.model.encoder.channels) - 1} times")
     name = lambda p: [_name(_open(v, 'volume')) if not isinstance(v, np.ndarray) else _name(v) for v in p]
     config = {'model': learn.finetune_config, 'checkpoint': str(checkpoint) if checkpoint is not None else None,
               'pairs': [name(p) for p in _as_pairs(pairs)], 'valid_pairs': [name(p) for p in _as_pairs(valid_pairs)] if valid_pairs else None,

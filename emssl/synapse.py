@@ -264,30 +264,33 @@ def pretrain_synapses(synapse_dir, out='runs/simclr', mode:str='cubes', size=80,
     from emssl.core import set_seed
     from emssl.data import crop_dls
     from emssl.simclr import simclr_learner, fit_simclr, simclr_checkpoint
-    from emssl.train import save_history
+    from emssl.train import save_history, rank0_first
     if mode not in ('cubes', 'bbox'): raise ValueError(f"mode must be 'cubes' or 'bbox', got {mode!r}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     proj = SynapseProject(synapse_dir, label_values)
     set_seed(seed)
+    if mode == 'bbox' and radius is None: radius = 80   # cubes mode: None = the cube size (`synapse_cubes`)
     if mode == 'cubes':
-        recs, _ = cache_cubes(proj, out/'cubes.h5', size=size, normalise=normalise, pad=True, radius=radius, bboxes=bboxes)
+        recs, _ = rank0_first(cache_cubes, proj, out/'cubes.h5', size=size, normalise=normalise, pad=True, radius=radius, bboxes=bboxes)
         items = [(torch.from_numpy(np.asarray(r['cube'])),) for r in recs if r['cube'] is not None]
-        skipped = pd.DataFrame([dict(id=r['id'], bbox=r['bbox'], reason=r.get('reason', '')) for r in recs if r['cube'] is None],
-                               columns=['id', 'bbox', 'reason'])
+        n = np.prod(zyx(size))
+        report = pd.DataFrame([dict(id=r['id'], bbox=r['bbox'], status=r['status'], used=r['cube'] is not None,
+                                    padded_voxels=int(n - np.prod([s - b - e for s, (b, e) in zip(zyx(size), r['padded'])])) if r.get('padded') else 0,
+                                    reason=r.get('reason', '')) for r in recs])
         if len(items) < 2: raise DataError(f"only {len(items)} usable synapses: SimCLR needs at least 2", proj.root)
         bs = min(bs, len(items)); train, valid = items, items[:max(bs, len(items) // 8)]
     else:
         train = BBoxCubes(proj, size, n=cubes_per_epoch, seed=seed, normalise=normalise, p_cleft=p_cleft, bboxes=bboxes,
-                          radius=80 if radius is None else radius)
+                          radius=radius)
         valid = copy.copy(train); valid.seed, valid.n = seed + 1, max(bs, cubes_per_epoch // 8)
-        skipped = train.report[train.report.status == 'skipped'][['id', 'bbox', 'reason']]
+        report = train.report.assign(used=train.report.status != 'skipped')
     dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)
     learn = simclr_learner(dls, arch=arch, in_chans=3, n_image=1, cleft_channel=1, temperature=temperature, opt=opt, lr=lr,
                            widen_factor=widen_factor, precision=precision, seed=seed, cbs=cbs)
     config = {'model': learn.model.config, 'synapse_dir': str(proj.root), 'bboxes': bboxes or proj.bboxes, 'mode': mode, 'size': list(zyx(size)),
-              'normalise': normalise, 'epochs': epochs, 'bs': bs, 'seed': seed, **learn.simclr_config}
+              'normalise': normalise, 'radius': radius, 'epochs': epochs, 'bs': bs, 'seed': seed, **learn.simclr_config}
     if not rank_distrib():
-        (out/'config.json').write_text(json.dumps(config, indent=1, default=str)); skipped.to_csv(out/'skipped.csv', index=False)
+        (out/'config.json').write_text(json.dumps(config, indent=1, default=str)); report.to_csv(out/'synapses.csv', index=False)
     ctx = learn.no_bar() if not progress or rank_distrib() else contextlib.nullcontext()
     with ctx: fit_simclr(learn, epochs, path=out/'last.pt')
     if not rank_distrib():

@@ -20,8 +20,8 @@ from .core import DataError, read_checkpoint, config_diff
 
 # %% auto #0
 __all__ = ['cpu_bf16_speedup', 'cpu_bf16', 'best_precision', 'AMP', 'set_precision', 'save_checkpoint', 'load_checkpoint',
-           'SaveCheckpoint', 'fit_resumable', 'fit_one_cycle_resumable', 'save_history', 'DDPTrainer',
-           'init_distributed', 'to_ddp', 'free_port', 'run_torchrun']
+           'SaveCheckpoint', 'fit_resumable', 'fit_one_cycle_resumable', 'history', 'save_history', 'DDPTrainer',
+           'init_distributed', 'to_ddp', 'rank0_first', 'free_port', 'run_torchrun']
 
 # %% ../nbs/20_train.ipynb #fa881db3
 @functools.lru_cache(None)
@@ -82,7 +82,8 @@ def save_checkpoint(path, learn:Learner, epoch:int, config:dict=None, **extra):
     if rank_distrib(): return
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     ck = {'model': _unwrap(learn.model).state_dict(), 'opt': _plain(learn.opt.state_dict()) if learn.opt is not None else None,
-          'epoch': int(epoch), 'n_epoch': int(getattr(learn, 'n_epoch', 0)), 'config': dict(config or {}), **extra}
+          'epoch': int(epoch), 'n_epoch': int(getattr(learn, 'n_epoch', 0)), 'config': dict(config or {}),
+          'history': history(learn), **extra}
     tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
     torch.save(ck, tmp); os.replace(tmp, path)
 
@@ -122,6 +123,7 @@ def fit_resumable(learn:Learner, n_epoch:int, fit=None, path=None, config:dict=N
         if ck.get('n_epoch') not in (None, 0, n_epoch):
             raise DataError(f"the checkpoint belongs to a run of {ck['n_epoch']} epochs, not {n_epoch}: the schedule would not continue", path)
         start = ck['epoch'] + 1
+        learn.history_before = ck.get('history')   # the epochs trained before the interruption, for `history`
     if start >= n_epoch: return learn
     cbs = list(kwargs.pop('cbs', [])) + ([SaveCheckpoint(path, config, every)] if path is not None else [])
     (fit or learn.fit)(n_epoch, cbs=cbs, start_epoch=start, **kwargs)
@@ -131,14 +133,23 @@ def fit_one_cycle_resumable(learn:Learner, n_epoch:int, lr_max=None, path=None, 
     "`learn.fit_one_cycle`, saving a checkpoint to `path` each epoch and resuming from it if it exists."
     return fit_resumable(learn, n_epoch, learn.fit_one_cycle, path, config, every, lr_max=lr_max, reset_opt=False, **kwargs)
 
+def history(learn:Learner) -> dict:
+    "{'names': the recorder's columns, 'rows': [[epoch, values...]]} of all epochs so far, those before a resume included."
+    rec = learn.recorder
+    names = list(rec.metric_names[1:-1]) if 'metric_names' in vars(rec) else []   # without 'epoch' and 'time'
+    rows = {i: [i, *map(float, v)] for i, v in enumerate(rec.values) if len(v)}   # a resumed run's skipped epochs are empty
+    before = getattr(learn, 'history_before', None)
+    if before and before.get('names') == names: rows = {**{int(r[0]): list(r) for r in before['rows']}, **rows}
+    return {'names': names, 'rows': [rows[i] for i in sorted(rows)]}
+
 def save_history(learn:Learner, out, ylabel:str='loss'):
-    "Write the recorder's per-epoch table to `out`/history.csv and the loss curves to `out`/loss.png (rank 0 only)."
+    "Write the per-epoch table (`history`) to `out`/history.csv and this fit's loss curves to `out`/loss.png (rank 0 only)."
     rec, out = learn.recorder, Path(out)
     if rank_distrib() or 'metric_names' not in vars(rec): return   # no fit ran (a finished run found again): keep the files
     import matplotlib; import matplotlib.pyplot as plt
-    names = [n for n in rec.metric_names[1:-1]]                                        # without 'epoch' and 'time'
     done = [(i, v) for i, v in enumerate(rec.values) if len(v)]                      # a resumed run's skipped epochs are empty
-    rows = [','.join(['epoch', *names])] + [','.join([str(i), *(f"{float(x):.6f}" for x in v)]) for i, v in done]
+    h = history(learn)
+    rows = [','.join(['epoch', *h['names']])] + [','.join([str(r[0]), *(f"{x:.6f}" for x in r[1:])]) for r in h['rows']]
     (out/'history.csv').write_text('\n'.join(rows) + '\n')
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.plot(range(len(rec.losses)), [float(l) for l in rec.losses], label='train (smoothed, per batch)')
@@ -177,6 +188,14 @@ def to_ddp(learn:Learner, sync_bn:bool=None) -> Learner:
         from fastai.callback.progress import ProgressCallback
         learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])
     return learn
+
+def rank0_first(f, *args, **kwargs):
+    "`f(*args, **kwargs)` on rank 0 first, then on the other ranks: they find what rank 0 made (a cache) instead of making it too."
+    multi = dist.is_initialized() and dist.get_world_size() > 1
+    if multi and dist.get_rank() > 0: dist.barrier()
+    res = f(*args, **kwargs)
+    if multi and dist.get_rank() == 0: dist.barrier()
+    return res
 
 def free_port() -> int:
     "A TCP port that is free on this machine now."
