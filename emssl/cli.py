@@ -67,8 +67,9 @@ def cmd_pretrain_simclr(args):
                               arch=args.arch, widen_factor=args.widen, opt=args.opt, lr=args.lr, temperature=args.temperature,
                               normalise=args.normalise, cubes_per_epoch=args.cubes_per_epoch, precision=args.precision,
                               workers=args.workers, seed=args.seed, device=args.device)
-    rep = pd.read_csv(Path(args.out)/'synapses.csv') if (Path(args.out)/'synapses.csv').exists() else None
-    if rep is not None: print(f"synapses: {int(rep.used.sum())} used, {int((~rep.used).sum())} skipped; status " + dict(rep.status.value_counts()).__repr__())
+    rep = pd.read_csv(Path(args.out)/'synapses.csv')
+    print(f"synapses: {int(rep.used.sum())} used, {int((~rep.used).sum())} skipped; presynaptic side: "
+          + ', '.join(f"{k} {v}" for k, v in rep.status.value_counts().items()))
     print(f"wrote {args.out}: simclr.pt, last.pt, config.json, synapses.csv, history.csv, loss.png")
 
 def _run_setting(args, key:str, default):
