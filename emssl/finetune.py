@@ -313,7 +313,7 @@ def finetune_unet(pairs, out='runs/finetune', checkpoint=None, valid_pairs=None,
     f = 2 ** (len(learn.model.encoder.channels) - 1)
     if any(c % f for c in zyx(crop)):
         raise ValueError(f"crop {zyx(crop)} must be divisible by {f} per axis: the U-Net pools {len(learn.model.encoder.channels) - 1} times")
-    name = lambda p: [_name(_open(v, 'volume')) if not isinstance(v, np.ndarray) else _name(v) for v in p]
+    name = lambda p: [str(v) if isinstance(v, (str, Path)) else _name(v) for v in p]   # for config.json, without opening files again
     config = {'model': learn.finetune_config, 'checkpoint': str(checkpoint) if checkpoint is not None else None,
               'pairs': [name(p) for p in _as_pairs(pairs)], 'valid_pairs': [name(p) for p in _as_pairs(valid_pairs)] if valid_pairs else None,
               'label': label, 'crop': list(zyx(crop)), 'epochs': epochs, 'bs': bs, 'crops_per_epoch': crops_per_epoch, 'lr': lr,
