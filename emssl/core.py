@@ -12,9 +12,9 @@ import matplotlib.pyplot as plt
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['zyx_to_xyz', 'DataError', 'check_volume', 'mps_works', 'default_device', 'zyx', 'xyz_to_zyx', 'physical_to_voxels',
-           'voxels_to_physical', 'crop_padded', 'show_slices', 'read_checkpoint', 'model_checkpoint', 'cpu_state',
-           'config_diff', 'env_info']
+__all__ = ['zyx_to_xyz', 'MODEL_FORMAT', 'DataError', 'check_volume', 'mps_works', 'default_device', 'zyx', 'xyz_to_zyx',
+           'physical_to_voxels', 'voxels_to_physical', 'crop_padded', 'show_slices', 'read_checkpoint', 'cpu_state',
+           'config_diff', 'register_model', 'save_model', 'read_model_file', 'load_model', 'load_encoder', 'env_info']
 
 # %% ../nbs/00_core.ipynb #4b9966e0
 class DataError(ValueError):
@@ -128,22 +128,18 @@ def show_slices(vol, labels=None, center=None, voxel_size=None, title:str=None, 
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_core.ipynb #81f8a6ee
+# %% ../nbs/00_core.ipynb #e1402e6e
 def read_checkpoint(path, map_location='cpu'):
     "The contents of a checkpoint file, loaded with `weights_only=True`; `DataError` naming the file otherwise."
     path = Path(path)
     if not path.exists(): raise DataError("checkpoint file not found", path)
+    if path.is_dir(): raise DataError("is a folder, not a checkpoint file", path)
     try: return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e: raise DataError(f"could not be read as a checkpoint ({type(e).__name__}: {e})", path) from e
-
-def model_checkpoint(ckpt_or_path, kind:str, map_location='cpu') -> dict:
-    "A checkpoint dict (given, or read from a file) of `kind` with a 'model' state dict; `DataError` naming the file otherwise."
-    path = None if isinstance(ckpt_or_path, dict) else ckpt_or_path
-    ck = read_checkpoint(path, map_location) if path is not None else ckpt_or_path
-    if not isinstance(ck, dict) or ck.get('kind') != kind or 'model' not in ck:
-        found = f"a {ck['kind']} checkpoint" if isinstance(ck, dict) and 'kind' in ck else "something else"
-        raise DataError(f"not a {kind} checkpoint: found {found}", path)
-    return ck
+    except Exception as e:
+        if 'weights_only' in str(e) or 'Weights only' in str(e):   # pickled objects: loading them would run code
+            raise DataError("holds Python objects besides tensors and plain data; emssl loads only tensor "
+                            "checkpoints (torch.load with weights_only=True), so it will not read this file", path) from None
+        raise DataError(f"could not be read as a checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:200]})", path) from None
 
 def cpu_state(module) -> dict:
     "A copy of `module`'s state dict on the CPU, detached: what checkpoints store."
@@ -155,6 +151,87 @@ def config_diff(a:dict, b:dict, ignore=()) -> dict:
     "{key: (a's value, b's value)} for the keys where configs `a` and `b` differ, leaving out `ignore`."
     keys = sorted((set(a) | set(b)) - set(ignore))
     return {k: (a.get(k), b.get(k)) for k in keys if _norm_cfg(a.get(k)) != _norm_cfg(b.get(k))}
+
+# %% ../nbs/00_core.ipynb #5ed11999
+MODEL_FORMAT = 'emssl-model'
+_MODELS = {}   # kind -> (build(config) -> module, encoder(module) -> module)
+_HOMES = {'ViT3D': 'emssl.vit', 'MAE3D': 'emssl.mae', 'ResNet3D': 'emssl.nets', 'UNetEncoder3D': 'emssl.nets',
+          'UNet3D': 'emssl.nets', 'SimCLRNet': 'emssl.simclr', 'BYOLNet': 'emssl.byol'}   # imported on demand
+
+def register_model(kind:str, build, encoder=None, home:str=None):
+    "Teach `load_model` to rebuild `kind` (`build(config) -> module`) and `load_encoder` where its encoder is."
+    _MODELS[kind] = (build, encoder or (lambda m: m))
+    if home: _HOMES[kind] = home
+
+def _builder(kind, path=None):
+    if kind not in _MODELS and kind in _HOMES:
+        import importlib; importlib.import_module(_HOMES[kind])
+    if kind not in _MODELS: raise DataError(f"a model of kind {kind!r}, which this emssl does not know (known: {sorted(_HOMES)})", path)
+    return _MODELS[kind]
+
+def _plain_cfg(o):
+    "Configs as JSON-like data: tuples to lists, numpy scalars to Python numbers."
+    if isinstance(o, dict): return {str(k): _plain_cfg(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_plain_cfg(v) for v in o]
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, Path): return str(o)
+    return o
+
+def save_model(path, model, kind:str=None, config:dict=None, meta:dict=None) -> Path:
+    "Write `model` (kind, config, CPU weights, emssl version, `meta`) as an emssl model file at `path`, atomically."
+    from emssl import __version__
+    model = getattr(model, 'module', model)   # unwrap DDP
+    kind = kind or type(model).__name__
+    config = getattr(model, 'config', None) if config is None else config
+    if not isinstance(config, dict) or not config: raise ValueError(f"a {kind} needs a non-empty config dict to be rebuilt from its file")
+    _builder(kind)   # only kinds that load_model can rebuild
+    ck = {'format': MODEL_FORMAT, 'format_version': 1, 'kind': kind, 'config': _plain_cfg(config),
+          'state_dict': cpu_state(model), 'emssl': __version__, 'meta': _plain_cfg(dict(meta or {}))}
+    path = Path(path); tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
+    torch.save(ck, tmp); os.replace(tmp, path)
+    return path
+
+def read_model_file(path, kind=None, map_location='cpu') -> dict:
+    "The checked contents of an emssl model file: `kind` (a name or several) if given; `DataError` naming the file otherwise."
+    ck = path if isinstance(path, dict) else read_checkpoint(path, map_location)
+    path = None if isinstance(path, dict) else path
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
+    want = ' or '.join(kinds) + ' ' if kinds else ''
+    if not isinstance(ck, dict) or ck.get('format') != MODEL_FORMAT:
+        found = (f"a {ck['kind']} checkpoint of an older layout" if isinstance(ck, dict) and isinstance(ck.get('kind'), str)
+                 else f"a dict with keys {sorted(ck)[:6]}" if isinstance(ck, dict) else f"a {type(ck).__name__}")
+        raise DataError(f"expected an emssl {want}model file (written by save_model), found {found}", path)
+    missing = [k for k in ('kind', 'config', 'state_dict') if not ck.get(k)]
+    if missing: raise DataError(f"the model file has no (or an empty) {', '.join(map(repr, missing))}", path)
+    if kinds and ck['kind'] not in kinds: raise DataError(f"expected a {' or '.join(kinds)} model file, found a {ck['kind']} one", path)
+    return ck
+
+def _rebuild(ck, path):
+    build, _ = _builder(ck['kind'], path)
+    try: model = build(dict(ck['config']))
+    except (TypeError, ValueError, KeyError) as e:
+        raise DataError(f"its {ck['kind']} config cannot be rebuilt ({type(e).__name__}: {e})", path) from None
+    try: model.load_state_dict(ck['state_dict'])
+    except RuntimeError as e:
+        raise DataError(f"the weights do not fit the {ck['kind']} built from its config: {str(e).splitlines()[0][:300]}", path) from None
+    model.meta = ck.get('meta') or {}
+    return model.eval()
+
+def load_model(path, kind=None, map_location='cpu'):
+    "The model in emssl model file `path` (of `kind`, if given), rebuilt from its config, weights loaded, in eval mode."
+    return _rebuild(read_model_file(path, kind, map_location), None if isinstance(path, dict) else path)
+
+def load_encoder(path, kind=None, map_location='cpu'):
+    "The encoder inside any emssl model file (MAE → ViT3D, SimCLR → ResNet3D, BYOL/U-Net → UNetEncoder3D), of class `kind` if given."
+    p = None if isinstance(path, dict) else path
+    ck = read_model_file(path, None, map_location)
+    model = _rebuild(ck, p)
+    enc = _builder(ck['kind'])[1](model)
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
+    if kinds and type(enc).__name__ not in kinds:
+        raise DataError(f"expected an encoder of class {' or '.join(kinds)}, found a {type(enc).__name__} (in a {ck['kind']} model file)", p)
+    enc.meta = model.meta
+    return enc.eval()
 
 # %% ../nbs/00_core.ipynb #5b2c73ec
 def env_info() -> dict:
