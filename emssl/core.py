@@ -128,7 +128,7 @@ def show_slices(vol, labels=None, center=None, voxel_size=None, title:str=None, 
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_core.ipynb #e1402e6e
+# %% ../nbs/00_core.ipynb #33c9d03a
 def read_checkpoint(path, map_location='cpu'):
     "The contents of a checkpoint file, loaded with `weights_only=True`; `DataError` naming the file otherwise."
     path = Path(path)
@@ -152,7 +152,7 @@ def config_diff(a:dict, b:dict, ignore=()) -> dict:
     keys = sorted((set(a) | set(b)) - set(ignore))
     return {k: (a.get(k), b.get(k)) for k in keys if _norm_cfg(a.get(k)) != _norm_cfg(b.get(k))}
 
-# %% ../nbs/00_core.ipynb #5ed11999
+# %% ../nbs/00_core.ipynb #2f2818ee
 MODEL_FORMAT = 'emssl-model'
 _MODELS = {}   # kind -> (build(config) -> module, encoder(module) -> module)
 _HOMES = {'ViT3D': 'emssl.vit', 'MAE3D': 'emssl.mae', 'ResNet3D': 'emssl.nets', 'UNetEncoder3D': 'emssl.nets',
