@@ -232,7 +232,8 @@ class BrightnessContrast(Aug3D):
         idx = ((b != 0) | (c != 1)).nonzero().flatten()
         def f(v, k):
             cc, bb = float(c[idx[k]]), float(b[idx[k]])
-            v.mul_(cc).add_(v.mean() * (1 - cc) + bb)          # (v − μ)c + μ + b
+            mu = v.mean()                                      # before the change (a tensor: no device sync)
+            v.mul_(cc).add_(mu * (1 - cc) + bb)                # (v − μ)c + μ + b
         return _each(x, idx, f), m
 
 class Gamma(Aug3D):

@@ -139,11 +139,12 @@ class MaskCrops(RandomCrops):
 
 # %% ../nbs/04_data.ipynb #f30d328d
 class ToFloat(Callback):
-    "Convert input batches to float on their device: integers scaled to [0, 1], then `(x - mean) / std`."
+    "Convert input batches to float32 on their device: integers scaled to [0, 1], floats cast; then `(x - mean) / std`."
     order = 2
     def __init__(self, mean:float=None, std:float=None): self.mean, self.std = mean, std
     def _f(self, x):
-        if not x.is_floating_point(): x = x.float() / (torch.iinfo(x.dtype).max if x.dtype != torch.bool else 1)
+        if x.is_floating_point(): x = x.float()   # float64 (and float16) volumes train in float32
+        else: x = x.float() / (torch.iinfo(x.dtype).max if x.dtype != torch.bool else 1)
         if self.mean is not None: x = (x - self.mean) / (self.std or 1.)
         return x
     def before_batch(self): self.learn.xb = tuple(self._f(x) for x in self.learn.xb)
