@@ -4,19 +4,234 @@
 
 # %% ../nbs/90_cli.ipynb #bba5f125
 from __future__ import annotations
-import argparse, sys
+import argparse, ast, importlib, importlib.util, re, sys, textwrap, tokenize
 from pathlib import Path
-from .core import DataError
+from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
            'cmd_finetune', 'cmd_segment', 'main']
 
-# %% ../nbs/90_cli.ipynb #45681acf
-def _one_or_zyx(v):
-    "A size option (one number, or Z Y X) as a number or a tuple; None stays None."
-    return None if v is None else v[0] if len(v) == 1 else tuple(v)
+# %% ../nbs/90_cli.ipynb #ee950ac2
+class _NoDefault:
+    "The default of a parameter that has none."
+    def __repr__(self): return 'no default'
+_NODEFAULT = _NoDefault()
 
+class _Source(str):
+    "A default that is not a literal, as its source text: the command leaves it to the function."
+
+def _ann_type(a):
+    "`int`, `float`, `str` or `bool` from an annotation node (`int`, `'int'`, `int|None`, `Optional[int]`), else None."
+    if isinstance(a, ast.Constant) and isinstance(a.value, str):
+        try: a = ast.parse(a.value, mode='eval').body
+        except SyntaxError: return None
+    if isinstance(a, ast.Name): return {'int': int, 'float': float, 'str': str, 'bool': bool, 'Path': str}.get(a.id)
+    if isinstance(a, ast.BinOp) and isinstance(a.op, ast.BitOr):
+        return _ann_type(a.left) or _ann_type(a.right)
+    if isinstance(a, ast.Subscript) and getattr(a.value, 'id', getattr(a.value, 'attr', None)) == 'Optional':
+        return _ann_type(a.slice)
+    return None
+
+def _default(d):
+    "The value of default node `d` if it is a literal, else its source text as a `_Source`."
+    if d is None: return _NODEFAULT
+    try: return ast.literal_eval(d)
+    except (ValueError, TypeError, SyntaxError): return _Source(ast.unparse(d))
+
+def _docments(src:str, node) -> dict:
+    "Docments of the parameters of function `node` in `src`, by `fastcore.docments`' rules, without running the code."
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    lines = src.splitlines(keepends=True)[start - 1:node.end_lineno]
+    comments = {}
+    try:
+        for t in tokenize.generate_tokens(iter(lines).__next__):
+            if t.type == tokenize.COMMENT: comments[t.start[0] + start - 1] = t.string[1:]
+    except tokenize.TokenError: pass
+    a = node.args
+    locs = {p.lineno: p.arg for p in a.args}
+    if a.vararg: locs[a.vararg.lineno] = a.vararg.arg
+    locs.update({p.lineno: p.arg for p in a.kwonlyargs})
+    if node.returns: locs[node.returns.lineno] = 'return'
+    docs = {}
+    for ln, name in locs.items():
+        if ln in comments: docs[name] = comments[ln].strip(); continue
+        above = []
+        while ln - 1 in comments and ln - 1 not in locs: ln -= 1; above.append(comments[ln])
+        if above: docs[name] = textwrap.dedent('\n'.join(reversed(above)))
+    return docs
+
+def _read_def(src:str, node) -> dict:
+    "Parameters (name: default, type, docment) and docstring of function `node` in `src`."
+    a, docs = node.args, _docments(src, node)
+    pos = a.posonlyargs + a.args
+    pairs = list(zip(pos, [None] * (len(pos) - len(a.defaults)) + list(a.defaults))) + list(zip(a.kwonlyargs, a.kw_defaults))
+    params = {p.arg: dict(default=_default(d), type=_ann_type(p.annotation), doc=docs.get(p.arg)) for p, d in pairs}
+    return dict(doc=ast.get_docstring(node), params=params)
+
+def _signature_of(modules, name:str) -> dict:
+    "Module, docstring and parameters of function `name` in the first of `modules` that defines it, read from the source."
+    modules = (modules,) if isinstance(modules, str) else tuple(modules)
+    for m in modules:
+        spec = importlib.util.find_spec(m)
+        if spec is None or not spec.origin or not spec.origin.endswith('.py'): continue
+        src = Path(spec.origin).read_text(encoding='utf-8')
+        node = next((n for n in ast.parse(src).body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+        if node is not None: return dict(module=m, name=name, **_read_def(src, node))
+    import inspect   # not defined at the top level of any of them (re-exported, or made by a decorator): import it
+    for m in modules:
+        f = getattr(importlib.import_module(m), name, None)
+        if f is None: continue
+        src = textwrap.dedent(inspect.getsource(f))
+        return dict(module=m, name=name, **_read_def(src, ast.parse(src).body[0]))
+    raise LookupError(f"no function {name} in {', '.join(modules)}")
+
+# %% ../nbs/90_cli.ipynb #3a90ad41
+def _one_or_zyx(v):
+    "A size option (one number, or Z Y X) as a number or a tuple; anything but a list (a default) stays as it is."
+    return (v[0] if len(v) == 1 else tuple(v)) if isinstance(v, list) else v
+
+def _device(s:str) -> str:
+    "A `--device` value: cpu, cuda, cuda:N or mps."
+    if re.fullmatch(r'cpu|mps|cuda(:\d+)?', s): return s
+    raise argparse.ArgumentTypeError(f"unknown device {s!r}: use cpu, cuda, cuda:N or mps")
+
+def _literal(s:str):
+    "A value of unknown type: a Python literal (number, tuple, ...) if it is one, else the string."
+    try: return ast.literal_eval(s)
+    except (ValueError, SyntaxError): return s
+
+_SIZE = dict(type=int, nargs='+', metavar='N', conv=_one_or_zyx)
+_SKIP = ('cbs', 'progress', 'label_values')   # Python objects, not command-line values
+
+_COMMON = dict(
+    out=dict(flags=('-o', '--out'), type=str, metavar='DIR', help="output folder"),
+    crop=dict(_SIZE, help="crop size: one number or Z Y X"),
+    channels=dict(type=int, nargs='+', metavar='C', help="U-Net widths, one per level"),
+    epochs=dict(help="training epochs"),
+    bs=dict(help="batch size"),
+    crops_per_epoch=dict(help="random crops per epoch"),
+    lr=dict(help="peak learning rate"),
+    n_acc=dict(help="accumulate gradients over this many samples (default: a step every batch)"),
+    precision=dict(choices=['auto', 'bf16', 'fp16', 'fp32'],
+                   help="training precision; 'auto': the fastest that trains well on the device (bf16 or fp16 on GPUs, bf16 or fp32 on CPUs)"),
+    workers=dict(help="data loader worker processes"),
+    seed=dict(help="random seed"),
+    device=dict(type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)"))
+
+_CLI = {
+    'pretrain mae': dict(modules=('emssl.mae',), fn='pretrain_mae',
+        extra={('--dataset',): dict(help="HDF5 dataset name in the volumes")},
+        params=dict(
+            volumes=dict(positional=True, nargs='*', metavar='VOLUME', help="volumes to crop from (default: the bundled FIB-SEM sample)"),
+            arch=dict(choices=['tiny', 'small', 'base', 'large', 'huge'], help="ViT size"),
+            patch_size=dict(_SIZE, flags=('--patch',), help="ViT patch size: one number or Z Y X"),
+            lr=dict(help="peak learning rate of the one-cycle schedule (AdamW)"),
+            mask_ratio=dict(help="fraction of the patches masked"),
+            norm_pix_loss=dict(help="normalise each target patch (MAE's norm_pix_loss)"),
+            show_every=dict(help="reconstruction figure every N epochs"))),
+    'pretrain simclr': dict(modules=('emssl.synapse', 'emssl.simclr'), fn='pretrain_synapses',
+        params=dict(
+            synapse_dir=dict(flags=('--synapse-dir',), type=str, metavar='DIR',
+                             help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/"),
+            mode=dict(choices=['cubes', 'bbox'], help="'cubes': one SynapseCLR-style cube per synapse; 'bbox': random cubes from whole bboxes"),
+            size=dict(_SIZE, help="cube size: one number or Z Y X"),
+            arch=dict(choices=['resnet18', 'resnet34', 'resnet50'], help="3D ResNet backbone"),
+            widen_factor=dict(flags=('--widen',), help="width factor of the ResNet"),
+            bs=dict(help="batch size (per process)"),
+            opt=dict(choices=['lars', 'adamw'], help="optimiser"),
+            lr=dict(help="peak learning rate (default: 0.3 x bs / 256 for LARS, 1e-3 for AdamW)"),
+            temperature=dict(help="NT-Xent temperature"),
+            normalise=dict(choices=['cube', 'volume'], help="intensity normalisation per cube or per whole volume"),
+            radius=dict(_SIZE, help="presynaptic-side search radius: one number or Z Y X (default: the cube size; 80 in bbox mode)"),
+            cubes_per_epoch=dict(help="bbox mode: random cubes per epoch"),
+            p_cleft=dict(help="bbox mode: fraction of the cubes around a synaptic cleft"),
+            bboxes=dict(type=int, nargs='+', metavar='N', help="the bboxes to use (default: all)"))),
+    'pretrain byol': dict(modules=('emssl.byol',), fn='pretrain_byol',
+        params=dict(
+            volumes=dict(positional=True, nargs='*', metavar='VOLUME', help="volumes to crop pairs from (default: the bundled FIB-SEM sample)"),
+            patch_dir=dict(type=str, metavar='DIR', help="a folder of nnssl patch files instead of volumes"),
+            ext=dict(choices=['b2nd', 'npy'], help="patch file type in --patch-dir"),
+            preset=dict(choices=['smoke', 'full'], help="'full': byol3d's full preset (widths 32-320, 96³ crop pairs, 100 epochs); "
+                                                        "'smoke': a tiny network for a quick check"),
+            channels=dict(help="encoder widths, one per level (default: the preset's)"),
+            crop=dict(help="crop size: one number or Z Y X (default: the preset's)"),
+            min_overlap=dict(help="least overlap of the two crops (default: the preset's, 0.4)"),
+            epochs=dict(help="training epochs (default: the preset's)"),
+            bs=dict(help="batch size (crop pairs)"),
+            lr=dict(help="peak learning rate (AdamW; default: the preset's)"),
+            tau=dict(help="base EMA decay of the target network (default: the preset's)"),
+            warmup=dict(help="warm-up epochs before the cosine decay (default: the preset's)"))),
+    'finetune': dict(modules=('emssl.finetune',), fn='finetune_unet', skip=('pairs', 'valid_pairs'),
+        extra={('--images',): dict(nargs='+', metavar='VOLUME', help="training image volumes"),
+               ('--masks',): dict(nargs='+', metavar='VOLUME', help="their masks, in the same order"),
+               ('--pairs-dir',): dict(metavar='DIR', help="a folder of x.tif + x_mask.tif pairs instead of --images/--masks"),
+               ('--valid-images',): dict(nargs='+', metavar='VOLUME', help="validation images (segmented whole for metrics.json)"),
+               ('--valid-masks',): dict(nargs='+', metavar='VOLUME', help="their masks, in the same order"),
+               ('--valid-dir',): dict(metavar='DIR', help="a folder of validation pairs")},
+        params=dict(
+            checkpoint=dict(type=str, metavar='PT', help="byol.pt or another U-Net encoder checkpoint (default: from scratch)"),
+            label=dict(type=int, help="the mask value of the structure, for label maps (default: binary masks)"),
+            lr=dict(help="peak learning rate of the decoder (one cycle)"),
+            freeze_encoder=dict(help="train the decoder only"),
+            encoder_lr_mult=dict(help="encoder learning rate as a fraction of the decoder's"),
+            channels=dict(help="U-Net widths from scratch (default: the checkpoint's, or 32-320)"),
+            mean=dict(help="subtracted from the input after scaling to [0, 1] (default: none)"),
+            std=dict(help="the input is divided by it after subtracting --mean (default: 1)"),
+            p_fg=dict(help="fraction of the training crops that hold foreground"),
+            roi_size=dict(_SIZE, help="sliding-window size of the validation metrics: one number or Z Y X (default: the crop size)")))}
+
+def _show_default(d) -> str:
+    return ' '.join(map(str, d)) if isinstance(d, (list, tuple)) else str(d)
+
+class _Formatter(argparse.HelpFormatter):
+    "Help with each default shown once: '(default: X)' unless the help says it already; nothing for None or an off switch."
+    def _get_help_string(self, action):
+        h, d = action.help or '', action.default
+        if ('%(default)' in h or '(default' in h or d is None or d is False or d is argparse.SUPPRESS or action.required
+            or isinstance(d, list) and not d): return h
+        return h + f" (default: {_show_default(d)})".replace('%', '%%')
+
+class _Parser(argparse.ArgumentParser):
+    "An `ArgumentParser` whose errors are one line on stderr, naming the command and the option, and exit status 2."
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
+
+def _add_pipeline_options(s, cmd:str):
+    "Options of the sub-command parser `s` from the signature and docments of its pipeline function, with `_CLI[cmd]`'s additions."
+    t = _CLI[cmd]
+    sig = _signature_of(t['modules'], t['fn'])
+    for flags, kw in t.get('extra', {}).items(): s.add_argument(*flags, **kw)
+    params = []
+    for name, p in sig['params'].items():
+        if name in _SKIP or name in t.get('skip', ()): continue
+        spec = {**_COMMON.get(name, {}), **t.get('params', {}).get(name, {})}
+        flags, conv, positional = spec.pop('flags', None), spec.pop('conv', None), spec.pop('positional', False)
+        fallback, d = spec.pop('help', None), p['default']
+        h = ' '.join(p['doc'].split()) if p['doc'] else fallback
+        kw = dict(spec)
+        if 'type' not in kw and 'action' not in kw:
+            typ = p['type'] or (type(d) if d is not None and not isinstance(d, (_NoDefault, _Source)) else None)
+            if typ is bool: kw['action'] = 'store_true' if d is False else argparse.BooleanOptionalAction
+            elif typ in (list, tuple): kw.update(nargs=kw.get('nargs', '+'), type=type(d[0]) if d else _literal)
+            else: kw['type'] = typ if typ in (int, float, str) else _literal
+        if isinstance(d, _Source): kw['default'], h = argparse.SUPPRESS, f"{h or ''} (default: {d})".strip()
+        elif not isinstance(d, _NoDefault): kw['default'] = d
+        elif not positional: kw['required'] = True
+        kw['help'] = h.replace('%', '%%') if h else None   # argparse formats help with %
+        if positional: s.add_argument(name, **kw)
+        else: s.add_argument(*(flags or ('--' + name.replace('_', '-'),)), dest=name, **kw)
+        params.append((name, conv))
+    s.set_defaults(_pipeline=(sig['module'], sig['name'], params))
+    return sig
+
+def _run_pipeline(args, **kwargs):
+    "Call the command's pipeline function with the options named after its parameters (converted as `_CLI` says), and `kwargs`."
+    mod, name, params = args._pipeline
+    for p, conv in params:
+        if p not in kwargs and hasattr(args, p): kwargs[p] = conv(getattr(args, p)) if conv else getattr(args, p)
+    return getattr(importlib.import_module(mod), name)(**kwargs)
+
+# %% ../nbs/90_cli.ipynb #45681acf
 def cmd_info(args):
     "Print versions, the default device and CPU threads."
     from emssl.core import env_info
@@ -26,7 +241,7 @@ def cmd_show(args):
     "Write a PNG of the XY/XZ/YZ slices of a volume (the bundled sample if none is given)."
     import matplotlib; matplotlib.use('Agg')
     from emssl.io import open_volume, load_sample
-    from emssl.core import show_slices
+    from emssl.core import show_slices, DataError
     vol = open_volume(args.volume, dataset=args.dataset, level=args.level) if args.volume else load_sample()
     labels = open_volume(args.labels, dataset=args.labels_dataset) if args.labels else None
     lab = None
@@ -42,16 +257,10 @@ def cmd_show(args):
 # %% ../nbs/90_cli.ipynb #b868577a
 def cmd_pretrain_mae(args):
     "Pretrain a 3D ViT MAE on random crops of volumes."
-    from emssl.mae import pretrain_mae
     from emssl.io import open_volume
     from emssl.train import init_distributed
     init_distributed()   # a no-op unless launched with torchrun
-    vols = [open_volume(v, dataset=args.dataset) for v in args.volumes]
-    crop, patch = _one_or_zyx(args.crop), _one_or_zyx(args.patch)
-    learn = pretrain_mae(vols or None, out=args.out, arch=args.arch, crop=crop, patch_size=patch, epochs=args.epochs,
-                         bs=args.bs, crops_per_epoch=args.crops_per_epoch, lr=args.lr, mask_ratio=args.mask_ratio,
-                         norm_pix_loss=args.norm_pix_loss, precision=args.precision, workers=args.workers,
-                         n_acc=args.n_acc, seed=args.seed, show_every=args.show_every, device=args.device)
+    learn = _run_pipeline(args, volumes=[open_volume(v, dataset=args.dataset) for v in args.volumes or []] or None)
     print(f"wrote {args.out}: mae.pt, last.pt, config.json, history.csv, loss.png, recon_*.png "
           f"(final valid loss {float(learn.recorder.values[-1][1]):.5f})" if learn.recorder.values else f"wrote {args.out}")
 
@@ -59,14 +268,9 @@ def cmd_pretrain_mae(args):
 def cmd_pretrain_simclr(args):
     "Pretrain SimCLR on the synapse cubes of a project folder."
     import pandas as pd
-    from emssl.synapse import pretrain_synapses
     from emssl.train import init_distributed
     init_distributed()
-    size = _one_or_zyx(args.size)
-    learn = pretrain_synapses(args.synapse_dir, args.out, mode=args.mode, size=size, epochs=args.epochs, bs=args.bs,
-                              arch=args.arch, widen_factor=args.widen, opt=args.opt, lr=args.lr, temperature=args.temperature,
-                              normalise=args.normalise, cubes_per_epoch=args.cubes_per_epoch, precision=args.precision,
-                              workers=args.workers, seed=args.seed, device=args.device)
+    _run_pipeline(args)
     rep = pd.read_csv(Path(args.out)/'synapses.csv')
     print(f"synapses: {int(rep.used.sum())} used, {int((~rep.used).sum())} skipped; presynaptic side: "
           + ', '.join(f"{k} {v}" for k, v in rep.status.value_counts().items()))
@@ -83,6 +287,7 @@ def _run_setting(args, key:str, default):
 def cmd_embed(args):
     "Embed the synapse cubes of a project with a SimCLR checkpoint; features + metadata to HDF5 or CSV."
     import pandas as pd
+    from emssl.core import DataError
     from emssl.simclr import load_simclr, embed_dataset
     from emssl.synapse import SynapseProject, synapse_cubes
     from emssl.evaluate import records_table, save_embeddings
@@ -106,6 +311,7 @@ def cmd_evaluate(args):
     "Metrics of saved embeddings (JSON) and a UMAP plot (PNG)."
     import json
     import matplotlib; matplotlib.use('Agg')
+    from emssl.core import DataError
     from emssl.evaluate import load_embeddings, evaluate_embeddings, umap_embedding, plot_embedding, save_figure
     emb, meta = load_embeddings(args.embeddings)
     for c in (args.label, args.color):
@@ -123,17 +329,14 @@ def cmd_evaluate(args):
 # %% ../nbs/90_cli.ipynb #9945eaeb
 def cmd_pretrain_byol(args):
     "Pretrain BYOL (a U-Net encoder) on crop pairs of volumes or patch files."
-    from emssl.byol import pretrain_byol
     from emssl.train import init_distributed
     init_distributed()
-    learn = pretrain_byol(args.volumes or None, args.out, patch_dir=args.patch_dir, ext=args.ext, preset=args.preset,
-                          channels=args.channels, crop=_one_or_zyx(args.crop), min_overlap=args.min_overlap, epochs=args.epochs,
-                          bs=args.bs, crops_per_epoch=args.crops_per_epoch, lr=args.lr, tau=args.tau, warmup=args.warmup,
-                          precision=args.precision, workers=args.workers, n_acc=args.n_acc, seed=args.seed, device=args.device)
+    _run_pipeline(args, volumes=args.volumes or None)
     print(f"wrote {args.out}: byol.pt, last.pt, config.json, history.csv, loss.png")
 
 def _pairs(images, masks, folder, what):
     "(image, mask) pairs from matching lists of files or from a folder (`find_pairs`)."
+    from emssl.core import DataError
     from emssl.finetune import find_pairs
     if folder: return find_pairs(folder)
     if not images: return None
@@ -143,17 +346,13 @@ def _pairs(images, masks, folder, what):
 
 def cmd_finetune(args):
     "Fine-tune a U-Net from a pretrained encoder (or from scratch) on labelled volumes."
-    from emssl.finetune import finetune_unet
+    from emssl.core import DataError
     from emssl.train import init_distributed
     init_distributed()
     pairs = _pairs(args.images, args.masks, args.pairs_dir, 'training')
     if not pairs: raise DataError("no training data: give --images and --masks, or --pairs-dir")
     valid = _pairs(args.valid_images, args.valid_masks, args.valid_dir, 'validation')
-    learn = finetune_unet(pairs, args.out, args.checkpoint, valid_pairs=valid, label=args.label, crop=_one_or_zyx(args.crop),
-                          epochs=args.epochs, bs=args.bs, crops_per_epoch=args.crops_per_epoch, lr=args.lr,
-                          freeze_encoder=args.freeze_encoder, encoder_lr_mult=args.encoder_lr_mult, channels=args.channels,
-                          mean=args.mean, std=args.std, precision=args.precision, workers=args.workers, seed=args.seed,
-                          device=args.device)
+    _run_pipeline(args, pairs=pairs, valid_pairs=valid)
     from fastai.torch_core import rank_distrib
     if rank_distrib(): return   # rank 0 evaluates and writes the results
     if valid:
@@ -172,127 +371,65 @@ def cmd_segment(args):
     print(f"wrote {args.out}")
 
 # %% ../nbs/90_cli.ipynb #b4616fdd
-def _run_options(s, out:str, workers:int=0):
-    "The options every training command shares: precision, data workers, seed, device, output folder."
-    s.add_argument('--precision', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'])
-    s.add_argument('--workers', type=int, default=workers, help="data loader worker processes")
-    s.add_argument('--seed', type=int, default=0)
-    s.add_argument('--device', default=None, help="cpu, cuda, mps (default: the best available)")
-    s.add_argument('-o', '--out', default=out, help="output folder")
+def _command(sub, name:str, func=None, **kwargs):
+    "Sub-command `name` of `sub`, run by `func`, with one-line errors and each default shown once."
+    s = sub.add_parser(name, formatter_class=_Formatter, **kwargs)
+    if func is not None: s.set_defaults(func=func, _prog=s.prog)
+    return s
+
+def _training(sub, name:str, cmd:str, func, help:str):
+    "A training sub-command whose options are the parameters of its pipeline function (`_CLI[cmd]`)."
+    s = _command(sub, name, func, help=help)
+    sig = _add_pipeline_options(s, cmd)
+    s.description = f"{func.__doc__} The options are the parameters of {sig['module']}.{sig['name']}."
+    return s
 
 def _parser():
-    p = argparse.ArgumentParser(prog='emssl', description="Self-supervised learning on 3D microscopy volumes.")
+    p = _Parser(prog='emssl', description="Self-supervised learning on 3D microscopy volumes.", formatter_class=_Formatter)
+    p.add_argument('--version', action='version', version=f"%(prog)s {__version__}", help="print the version and exit")
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
-    s = sub.add_parser('info', help="versions, device and threads"); s.set_defaults(func=cmd_info)
-    s = sub.add_parser('show', help="write a PNG of orthogonal slices of a volume")
-    s.add_argument('volume', nargs='?', help="volume file or folder (TIFF, HDF5, Zarr, OME-Zarr, b2nd, npy, MRC, precomputed); default: the bundled sample")
+    _command(sub, 'info', cmd_info, help="versions, device and threads")
+    s = _command(sub, 'show', cmd_show, help="write a PNG of orthogonal slices of a volume")
+    s.add_argument('volume', nargs='?', help="volume file or folder (TIFF, HDF5, Zarr, OME-Zarr, b2nd, npy, MRC, precomputed) "
+                                             "(default: the bundled FIB-SEM sample)")
     s.add_argument('--dataset', help="HDF5 dataset name")
     s.add_argument('--level', type=int, default=0, help="multiscale level (OME-Zarr, precomputed)")
     s.add_argument('--labels', help="a label volume of the same shape to overlay")
     s.add_argument('--labels-dataset', help="HDF5 dataset name of the labels")
     s.add_argument('--center', type=int, nargs=3, metavar=('Z', 'Y', 'X'), help="where the planes cross (default: the centre)")
     s.add_argument('-o', '--out', help="output PNG (default: <volume>_slices.png)")
-    s.add_argument('--dpi', type=int, default=100)
-    s.set_defaults(func=cmd_show)
-    pre = sub.add_parser('pretrain', help="self-supervised pretraining").add_subparsers(dest='method', metavar='METHOD')
-    s = pre.add_parser('mae', help="3D ViT masked autoencoder", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument('volumes', nargs='*', help="volumes to crop from (default: the bundled FIB-SEM sample)")
-    s.add_argument('--dataset', help="HDF5 dataset name")
-    s.add_argument('--arch', default='small', choices=['tiny', 'small', 'base', 'large', 'huge'])
-    s.add_argument('--crop', type=int, nargs='+', default=[64], help="crop size: one number or Z Y X")
-    s.add_argument('--patch', type=int, nargs='+', default=[8], help="patch size: one number or Z Y X")
-    s.add_argument('--epochs', type=int, default=10)
-    s.add_argument('--bs', type=int, default=8, help="batch size")
-    s.add_argument('--crops-per-epoch', type=int, default=512)
-    s.add_argument('--lr', type=float, default=1e-3, help="peak learning rate of the one-cycle schedule (AdamW)")
-    s.add_argument('--mask-ratio', type=float, default=0.75)
-    s.add_argument('--norm-pix-loss', action='store_true', help="normalise each target patch")
-    s.add_argument('--n-acc', type=int, default=None, help="accumulate gradients over this many samples")
-    s.add_argument('--show-every', type=int, default=1, help="reconstruction figure every N epochs")
-    _run_options(s, 'runs/mae', workers=2)
-    s.set_defaults(func=cmd_pretrain_mae)
-    s = pre.add_parser('simclr', help="SimCLR on synapse cubes", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
-    s.add_argument('--mode', default='cubes', choices=['cubes', 'bbox'], help="one cube per synapse, or random cubes from whole bboxes")
-    s.add_argument('--size', type=int, nargs='+', default=[80], help="cube size: one number or Z Y X")
-    s.add_argument('--arch', default='resnet18', choices=['resnet18', 'resnet34', 'resnet50'])
-    s.add_argument('--widen', type=float, default=1., help="width factor of the ResNet")
-    s.add_argument('--epochs', type=int, default=100)
-    s.add_argument('--bs', type=int, default=32, help="batch size (per process)")
-    s.add_argument('--opt', default='lars', choices=['lars', 'adamw'])
-    s.add_argument('--lr', type=float, default=None, help="peak learning rate (default: 0.3 x bs / 256 for LARS, 1e-3 for AdamW)")
-    s.add_argument('--temperature', type=float, default=0.1)
-    s.add_argument('--normalise', default='cube', choices=['cube', 'volume'])
-    s.add_argument('--cubes-per-epoch', type=int, default=1024, help="bbox mode: random cubes per epoch")
-    _run_options(s, 'runs/simclr')
-    s.set_defaults(func=cmd_pretrain_simclr)
-    s = pre.add_parser('byol', help="BYOL for a 3D U-Net encoder", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument('volumes', nargs='*', help="volumes to crop pairs from (default: the bundled FIB-SEM sample)")
-    s.add_argument('--patch-dir', help="a folder of nnssl patch files instead of volumes")
-    s.add_argument('--ext', default='b2nd', choices=['b2nd', 'npy'], help="patch file type in --patch-dir")
-    s.add_argument('--preset', default='smoke', choices=['smoke', 'full'], help="the seed's recipe ('full': 32-320 widths, 96³, 100 epochs)")
-    s.add_argument('--channels', type=int, nargs='+', help="encoder widths per level (default: the preset's)")
-    s.add_argument('--crop', type=int, nargs='+', help="crop size: one number or Z Y X (default: the preset's)")
-    s.add_argument('--min-overlap', type=float, help="least overlap of the two crops (default: the preset's, 0.4)")
-    s.add_argument('--epochs', type=int, help="default: the preset's")
-    s.add_argument('--bs', type=int, default=8, help="batch size (pairs)")
-    s.add_argument('--crops-per-epoch', type=int, default=256)
-    s.add_argument('--lr', type=float, help="peak learning rate (AdamW; default: the preset's)")
-    s.add_argument('--tau', type=float, help="base EMA decay of the target (default: the preset's)")
-    s.add_argument('--warmup', type=int, help="warm-up epochs before the cosine (default: the preset's)")
-    s.add_argument('--n-acc', type=int, default=None, help="accumulate gradients over this many samples")
-    _run_options(s, 'runs/byol')
-    s.set_defaults(func=cmd_pretrain_byol)
-    s = sub.add_parser('finetune', help="fine-tune a segmentation U-Net from a pretrained encoder", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument('--checkpoint', help="byol.pt (or another U-Net encoder checkpoint); none: from scratch")
-    s.add_argument('--images', nargs='+', help="training image volumes")
-    s.add_argument('--masks', nargs='+', help="their masks, in the same order")
-    s.add_argument('--pairs-dir', help="a folder of x.tif + x_mask.tif pairs instead of --images/--masks")
-    s.add_argument('--valid-images', nargs='+', help="validation images (segmented whole for metrics.json)")
-    s.add_argument('--valid-masks', nargs='+')
-    s.add_argument('--valid-dir', help="a folder of validation pairs")
-    s.add_argument('--label', type=int, help="the mask value of the structure (for label maps); default: binary masks")
-    s.add_argument('--crop', type=int, nargs='+', default=[64], help="crop size: one number or Z Y X")
-    s.add_argument('--epochs', type=int, default=20)
-    s.add_argument('--bs', type=int, default=4)
-    s.add_argument('--crops-per-epoch', type=int, default=256)
-    s.add_argument('--lr', type=float, default=1e-3, help="peak learning rate of the decoder (one cycle)")
-    s.add_argument('--freeze-encoder', action='store_true', help="train the decoder only")
-    s.add_argument('--encoder-lr-mult', type=float, default=0.1, help="encoder learning rate as a fraction of the decoder's")
-    s.add_argument('--channels', type=int, nargs='+', help="U-Net widths (from scratch; default: the checkpoint's or 32-320)")
-    s.add_argument('--mean', type=float, help="input normalisation after scaling to [0, 1]")
-    s.add_argument('--std', type=float)
-    _run_options(s, 'runs/finetune')
-    s.set_defaults(func=cmd_finetune)
-    s = sub.add_parser('segment', help="segment a volume with a fine-tuned U-Net", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument('volume')
+    s.add_argument('--dpi', type=int, default=100, help="resolution of the PNG")
+    pre = _command(sub, 'pretrain', help="self-supervised pretraining").add_subparsers(dest='method', metavar='METHOD')
+    _training(pre, 'mae', 'pretrain mae', cmd_pretrain_mae, help="3D ViT masked autoencoder (MAE)")
+    _training(pre, 'simclr', 'pretrain simclr', cmd_pretrain_simclr, help="SimCLR on SynapseCLR-style synapse cubes")
+    _training(pre, 'byol', 'pretrain byol', cmd_pretrain_byol, help="BYOL for a 3D U-Net encoder (byol3d's recipe)")
+    _training(sub, 'finetune', 'finetune', cmd_finetune, help="fine-tune a segmentation U-Net from a pretrained encoder")
+    s = _command(sub, 'segment', cmd_segment, help="segment a volume with a fine-tuned U-Net")
+    s.add_argument('volume', help="the volume to segment (any format `emssl show` reads)")
     s.add_argument('--checkpoint', required=True, help="unet.pt of `emssl finetune`")
     s.add_argument('--roi', type=int, nargs='+', default=[64], help="sliding-window size: one number or Z Y X")
-    s.add_argument('--overlap', type=float, default=0.25)
+    s.add_argument('--overlap', type=float, default=0.25, help="overlap of neighbouring windows, a fraction of the window")
     s.add_argument('--threshold', type=float, help="write a uint8 mask of probability > threshold (default: probabilities)")
     s.add_argument('--bs', type=int, default=4, help="windows per batch")
-    s.add_argument('--device', default=None, help="cpu, cuda, mps (default: the best available)")
+    s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
-    s.set_defaults(func=cmd_segment)
-    s = sub.add_parser('embed', help="embed synapse cubes with a SimCLR checkpoint", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s = _command(sub, 'embed', cmd_embed, help="embed synapse cubes with a SimCLR checkpoint")
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
-    s.add_argument('--synapse-dir', required=True)
+    s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
     s.add_argument('--size', type=int, nargs='+', help="cube size (default: the run's, from config.json beside the checkpoint)")
     s.add_argument('--normalise', choices=['cube', 'volume'], help="cube normalisation (default: the run's, from config.json)")
     s.add_argument('--radius', type=int, help="presynaptic-side search radius (default: the run's, from config.json)")
     s.add_argument('--meta', help="CSV with an 'id' column: more metadata (e.g. classes) joined on the synapse id")
-    s.add_argument('--bs', type=int, default=16)
+    s.add_argument('--bs', type=int, default=16, help="cubes per batch")
     s.add_argument('-o', '--out', default='embeddings.h5', help="output .h5 or .csv")
-    s.set_defaults(func=cmd_embed)
-    s = sub.add_parser('evaluate', help="metrics and a UMAP plot of saved embeddings", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s = _command(sub, 'evaluate', cmd_evaluate, help="metrics and a UMAP plot of saved embeddings")
     s.add_argument('embeddings', help=".h5 or .csv of `emssl embed`")
     s.add_argument('--label', help="metadata column with class labels for the kNN and linear probes")
     s.add_argument('--color', help="metadata column to colour the UMAP by (default: --label)")
     s.add_argument('--k', type=int, default=5, help="neighbours of the kNN probe")
-    s.add_argument('--folds', type=int, default=5)
-    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--folds', type=int, default=5, help="cross-validation folds of the probes")
+    s.add_argument('--seed', type=int, default=0, help="random seed of the folds and the UMAP")
     s.add_argument('-o', '--out', default='evaluation', help="output folder")
-    s.set_defaults(func=cmd_evaluate)
     return p
 
 def main(argv=None) -> int:
@@ -302,6 +439,6 @@ def main(argv=None) -> int:
     if getattr(args, 'func', None) is None:
         (p.parse_args([args.command, '--help']) if args.command else p.print_help()); return 0
     try: args.func(args)
-    except DataError as e:
-        print(f"emssl {args.command}: error: {e}", file=sys.stderr); return 2
+    except ValueError as e:   # bad input; `DataError` is a ValueError
+        print(f"{args._prog}: error: {' '.join(str(e).splitlines()) or type(e).__name__}", file=sys.stderr); return 2
     return 0
