@@ -206,26 +206,27 @@ def read_model_file(path, kind=None, map_location='cpu') -> dict:
     if kinds and ck['kind'] not in kinds: raise DataError(f"expected a {' or '.join(kinds)} model file, found a {ck['kind']} one", path)
     return ck
 
-def _rebuild(ck, path):
+def _rebuild(ck, path, weights:bool=True):
     build, _ = _builder(ck['kind'], path)
     try: model = build(dict(ck['config']))
     except (TypeError, ValueError, KeyError) as e:
         raise DataError(f"its {ck['kind']} config cannot be rebuilt ({type(e).__name__}: {e})", path) from None
+    if not weights: model.meta = ck.get('meta') or {}; return model.eval()   # fresh initialisation: the random-init floor
     try: model.load_state_dict(ck['state_dict'])
     except RuntimeError as e:
         raise DataError(f"the weights do not fit the {ck['kind']} built from its config: {str(e).splitlines()[0][:300]}", path) from None
     model.meta = ck.get('meta') or {}
     return model.eval()
 
-def load_model(path, kind=None, map_location='cpu'):
-    "The model in emssl model file `path` (of `kind`, if given), rebuilt from its config, weights loaded, in eval mode."
-    return _rebuild(read_model_file(path, kind, map_location), None if isinstance(path, dict) else path)
+def load_model(path, kind=None, map_location='cpu', weights:bool=True):
+    "The model in emssl model file `path` (of `kind`, if given), rebuilt from its config, weights loaded (unless not `weights`), in eval mode."
+    return _rebuild(read_model_file(path, kind, map_location), None if isinstance(path, dict) else path, weights)
 
-def load_encoder(path, kind=None, map_location='cpu'):
+def load_encoder(path, kind=None, map_location='cpu', weights:bool=True):
     "The encoder inside any emssl model file (MAE → ViT3D, SimCLR → ResNet3D, BYOL/U-Net → UNetEncoder3D), of class `kind` if given."
     p = None if isinstance(path, dict) else path
     ck = read_model_file(path, None, map_location)
-    model = _rebuild(ck, p)
+    model = _rebuild(ck, p, weights)
     enc = _builder(ck['kind'])[1](model)
     kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
     if kinds and type(enc).__name__ not in kinds:
