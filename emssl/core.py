@@ -136,10 +136,13 @@ def read_checkpoint(path, map_location='cpu'):
     if path.is_dir(): raise DataError("is a folder, not a checkpoint file", path)
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        if 'weights_only' in str(e) or 'Weights only' in str(e):   # pickled objects: loading them would run code
+        msg = str(e)
+        if 'Unsupported global' in msg:   # pickled Python objects: loading them would run code
             raise DataError("holds Python objects besides tensors and plain data; emssl loads only tensor "
                             "checkpoints (torch.load with weights_only=True), so it will not read this file", path) from None
-        raise DataError(f"could not be read as a checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:200]})", path) from None
+        why = ('a truncated or corrupted file' if 'central directory' in msg or 'zip archive' in msg
+               else next((l.strip() for l in msg.splitlines() if l.strip() and 'weights_only' not in l), type(e).__name__)[:200])
+        raise DataError(f"could not be read as a checkpoint ({why})", path) from None
 
 def cpu_state(module) -> dict:
     "A copy of `module`'s state dict on the CPU, detached: what checkpoints store."

@@ -231,7 +231,7 @@ def check_run_options(options:dict):
 
 class Run:
     "A training run in folder `out`: options, lock, seed, precision, resumable `last.pt`, history, plot and model file."
-    free = ('workers', 'progress', 'device', 'restart')   # options that may change when a run resumes
+    free = ('workers', 'progress', 'device', 'restart', 'show_every')   # options that may change when a run resumes
     def __init__(self, out, method:str, options:dict, seed:int=0, precision:str='auto', device=None, restart:bool=False):
         self.out, self.method, self.seed, self.restart = Path(out), method, int(seed), bool(restart)
         self.options = _plain_cfg({k: v for k, v in options.items() if k != 'cbs'})
@@ -361,7 +361,8 @@ class Run:
         import matplotlib; import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(5, 3))
         ax.plot(range(1, len(self.losses) + 1), self.losses, label='train (smoothed, per batch)')
-        if len(self.names) > 1: ax.plot(self.epoch_ends, [r[2] for r in self.rows], 'o-', label=f'{self.names[1]} (per epoch)')
+        for j, name in enumerate(self.names[1:], 2):   # validation loss and metrics (e.g. a baseline's loss), per epoch
+            ax.plot(self.epoch_ends, [r[j] for r in self.rows], 'o-', ms=3, label=f'{name} (per epoch)')
         ax.set_xlabel('batch'); ax.set_ylabel(ylabel); ax.legend(fontsize=8); fig.tight_layout()
         _atomic_write(self.out/'loss.png', lambda p: fig.savefig(p, dpi=90, format='png')); plt.close(fig)
 
