@@ -6,16 +6,15 @@
 from __future__ import annotations
 import math
 from functools import lru_cache
-from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import DataError, zyx, read_checkpoint, config_diff
+from .core import DataError, zyx, register_model
 
 # %% auto #0
 __all__ = ['VIT3D_PRESETS', 'patch_grid', 'PatchEmbed3D', 'sincos_pos_embed_3d', 'interpolate_pos_embed', 'PosEmbed3D',
-           'Attention', 'Mlp', 'Block', 'ViT3D', 'tokens_to_volume', 'vit3d', 'vit_checkpoint', 'load_vit']
+           'Attention', 'Mlp', 'Block', 'ViT3D', 'tokens_to_volume', 'vit3d']
 
 # %% ../nbs/10_vit.ipynb #8925ff0b
 def patch_grid(size, patch_size) -> tuple:
@@ -187,6 +186,8 @@ class ViT3D(nn.Module):
         "Output (B, N, D) of block `layer_idx` (1-based: 6 = after the 6th block; before the final norm)."
         return self.forward_features(x, [layer_idx])[0]
 
+register_model('ViT3D', lambda c: ViT3D(**c))
+
 # %% ../nbs/10_vit.ipynb #eb577e84
 def tokens_to_volume(tokens:torch.Tensor, grid) -> torch.Tensor:
     "Tokens (B, N, D) in z-major order → a feature volume (B, D, gz, gy, gx)."
@@ -212,45 +213,3 @@ def _preset(name):
 def vit3d(name:str='base', **kwargs) -> ViT3D:
     "The encoder of preset `name` (tiny, small, base, large, huge); `kwargs` (e.g. `img_size`) go to `ViT3D`."
     return ViT3D(**{**{k: _preset(name)[k] for k in _ENC_KEYS}, **kwargs})
-
-# %% ../nbs/10_vit.ipynb #1d993101
-_NOT_ARCH = {'mask_ratio', 'norm_pix_loss'}   # settings that do not change the weights
-
-def _arch_diff(a:dict, b:dict) -> dict:
-    "Keys whose values differ between configs `a` and `b` and change the weights' shapes."
-    sincos = a.get('pos_embed', 'sincos') == 'sincos' and b.get('pos_embed', 'sincos') == 'sincos'
-    return config_diff(a, b, ignore=set(_NOT_ARCH) | ({'img_size'} if sincos else set()))
-
-def _checkpoint(model, kind) -> dict:
-    return {'kind': kind, 'config': dict(model.config),
-            'state_dict': {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-
-def _read_checkpoint(ckpt_or_path, kind, map_location='cpu'):
-    path = Path(ckpt_or_path) if isinstance(ckpt_or_path, (str, Path)) else None
-    ckpt = read_checkpoint(path, map_location) if path is not None else ckpt_or_path
-    if not isinstance(ckpt, dict) or not {'config', 'state_dict'} <= set(ckpt):
-        found = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise DataError(f"expected a checkpoint dict with 'config' and 'state_dict', found {found}", path)
-    if ckpt.get('kind', kind) != kind: raise DataError(f"expected a {kind} checkpoint, found a {ckpt['kind']} one", path)
-    return ckpt, path
-
-def _load_into(ckpt, path, cls, model=None):
-    cfg = dict(ckpt['config'])
-    if model is None: model = cls(**cfg)
-    else:
-        diff = _arch_diff(cfg, model.config)
-        if diff:
-            what = '; '.join(f"{k}: checkpoint {a!r}, model {b!r}" for k, (a, b) in diff.items())
-            raise DataError(f"checkpoint is for another architecture ({what})", path)
-    try: model.load_state_dict(ckpt['state_dict'])
-    except RuntimeError as e: raise DataError(f"weights do not fit the model built from its config: {e}", path) from e
-    return model
-
-def vit_checkpoint(model:ViT3D) -> dict:
-    "A plain checkpoint of a `ViT3D`: {'kind', 'config', 'state_dict'} (tensors on the CPU)."
-    return _checkpoint(model, 'ViT3D')
-
-def load_vit(ckpt_or_path, model:ViT3D=None, map_location='cpu') -> ViT3D:
-    "A `ViT3D` built from a checkpoint (dict or file) and its weights, or `model` after checking its config."
-    ckpt, path = _read_checkpoint(ckpt_or_path, 'ViT3D', map_location)
-    return _load_into(ckpt, path, ViT3D, model)
