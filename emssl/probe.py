@@ -137,8 +137,8 @@ def _name(x): return str(getattr(x, 'path', None) or x) if not isinstance(x, np.
 
 def probe_report(model=None, train=(), test=(), classes=None, boundary:bool=False, voxel_size=None, layers=None,
                  window=None, halo=None, n_per_class:int=5000, mlp:bool=False, sigmas=FILTER_SIGMAS, box=None,
-                 seed:int=0, out=None, progress:bool=True) -> dict:
-    "Probe scores (AP, IoU, Dice per class) of `model`'s frozen features, its random-init floor and a filter bank, on `test` pairs."
+                 seeds=(0,), anchor:bool=True, out=None, progress:bool=True) -> dict:
+    "Probe scores (AP, IoU, Dice per class; mean over `seeds`) of `model`'s frozen features, its random-init floor and a filter bank."
     t0 = time.perf_counter()
     train, test = [_pair(p, 'training') for p in train], [_pair(p, 'test') for p in test]
     if not train or not test: raise DataError("probe_report needs at least one training and one test (image, labels) pair")
@@ -158,25 +158,32 @@ def probe_report(model=None, train=(), test=(), classes=None, boundary:bool=Fals
     if model is not None:
         ck = read_model_file(model) if isinstance(model, (str, Path)) else None
         enc = load_encoder(model) if ck is not None else model
-        torch.manual_seed(seed)
+        seeds = [int(s) for s in np.atleast_1d(seeds)]
+        torch.manual_seed(seeds[0])
         rnd = load_encoder(model, weights=False) if ck is not None else type(enc)(**enc.config)
         for fam, e in (('ssl', enc), ('random', rnd)):
             feat = lambda img: np.concatenate(list(extract_features(e, img, layers, window, halo, dtype='float16', progress=progress).values()))
             sets[fam] = ([feat(i) for i, _ in train], [feat(i) for i, _ in test])
-    sets['filters'] = ([filter_bank(i, sigmas, voxel_size) for i, _ in train], [filter_bank(i, sigmas, voxel_size) for i, _ in test])
+    if anchor: sets['filters'] = ([filter_bank(i, sigmas, voxel_size) for i, _ in train], [filter_bank(i, sigmas, voxel_size) for i, _ in test])
+    if not sets: raise ValueError("nothing to probe: give a model, or keep the filter-bank anchor (anchor=True)")
+    seeds = [int(s) for s in np.atleast_1d(seeds)]
     runs = [('ssl', 'linear'), ('ssl', 'mlp'), ('random', 'linear'), ('filters', 'linear'), ('filters', 'forest')]
     runs = [(f, k) for f, k in runs if f in sets and (k != 'mlp' or mlp)]
     boxes = None if box is None else [box] + [None] * (len(train) - 1)   # the label-scarce case: one box in the first volume
     scores, probs = {}, {}
+    truth = np.concatenate([t.ravel() for t in te_t])
     for fam, kind in runs:
-        clf = fit_probe(sets[fam][0], tr_t, kind, n_per_class, seed, boxes)
-        ps = [predict_volume(clf, f) for f in sets[fam][1]]
-        flat = np.concatenate([p.reshape(len(p), -1) for p in ps], 1)
-        scores[f'{fam}-{kind}'] = overlap_ap(flat, np.concatenate([t.ravel() for t in te_t]), classes)
-        probs[f'{fam}-{kind}'] = ps[0]
+        per = []
+        for seed in seeds:
+            clf = fit_probe(sets[fam][0], tr_t, kind, n_per_class, seed, boxes)
+            ps = [predict_volume(clf, f) for f in sets[fam][1]]
+            per.append(overlap_ap(np.concatenate([p.reshape(len(p), -1) for p in ps], 1), truth, classes))
+            if seed == seeds[0]: probs[f'{fam}-{kind}'] = ps[0]
+        scores[f'{fam}-{kind}'] = {c: {**{k: float(np.mean([r[c][k] for r in per])) for k in ('ap', 'iou', 'dice')},
+                                       'per_seed': {k: [r[c][k] for r in per] for k in ('ap', 'iou', 'dice')}} for c in per[0]}
     report = {'classes': [str(c) for c in classes], 'scores': scores,
               'setup': {'model': None if model is None else _name(model), 'layers': layers, 'n_per_class': n_per_class,
-                        'boundary': boundary, 'voxel_size': voxel_size, 'sigmas': list(sigmas), 'box': box, 'seed': seed,
+                        'boundary': boundary, 'voxel_size': voxel_size, 'sigmas': list(sigmas), 'box': box, 'seeds': seeds,
                         'train': [len(train), [list(i.shape) for i, _ in train]], 'test': [len(test), [list(i.shape) for i, _ in test]],
                         'seconds': round(time.perf_counter() - t0, 1)}}
     if out is not None: _write_report(out, report, test[0], te_t[0], probs)
