@@ -105,20 +105,33 @@ def _atomic_write(path:Path, write):
 
 _RNG_KINDS = (torch.Generator, random.Random, np.random.Generator)
 
+_WALK = ('emssl', 'fastai', '__main__')   # whose objects are searched inside for generators (not zarr, h5py, ...)
+
 def _generators(obj, name:str, out:dict, depth:int=0, seen=None) -> dict:
-    "{dotted name: generator} of the random generators inside `obj` (emssl and fastai objects, containers), depth-first."
+    "{dotted name: generator} of the random generators inside `obj` (itself, and emssl, fastai or notebook objects in it), depth-first."
     seen = set() if seen is None else seen
     if id(obj) in seen or depth > 4: return out
     seen.add(id(obj))
     if isinstance(obj, _RNG_KINDS): out[name] = obj; return out
     if isinstance(obj, dict): items = list(obj.items())
     elif isinstance(obj, (list, tuple)): items = list(enumerate(obj)) if len(obj) <= 64 else []
-    elif type(obj).__module__.split('.')[0] in ('emssl', 'fastai') and hasattr(obj, '__dict__') \
-         and not isinstance(obj, (torch.nn.Module, Learner)):
+    elif hasattr(obj, '__dict__') and not isinstance(obj, (torch.nn.Module, Learner, type)) \
+         and (depth == 0 or type(obj).__module__.split('.')[0] in _WALK):
         items = [(k, v) for k, v in vars(obj).items() if k not in ('learn', 'dls', 'model')]
     else: return out
     for k, v in items: _generators(v, f'{name}.{k}', out, depth + 1, seen)
     return out
+
+def _all_generators(learn) -> dict:
+    "The generators of `learn`'s callbacks (named by class and rank among callbacks of that class, so adding a progress bar renames none) and data."
+    gens, count = {}, {}
+    for cb in learn.cbs:
+        n = type(cb).__name__; count[n] = count.get(n, -1) + 1
+        _generators(cb, f'cbs.{n}.{count[n]}', gens)
+    for part in ('train', 'valid'):
+        dl = getattr(learn.dls, part, None)
+        if dl is not None: _generators({'rng': getattr(dl, 'rng', None), 'dataset': getattr(dl, 'dataset', None)}, f'dls.{part}', gens)
+    return gens
 
 def _gen_state(g):
     if isinstance(g, torch.Generator): return g.get_state()
@@ -132,12 +145,7 @@ def _set_gen_state(g, s):
 
 def rng_state(learn:Learner) -> dict:
     "The complete random state of a training run: global generators, and those of `learn`'s callbacks and data."
-    npv = np.random.get_state()
-    gens = {}
-    for i, cb in enumerate(learn.cbs): _generators(cb, f'cbs.{i}.{type(cb).__name__}', gens)
-    for part in ('train', 'valid'):
-        dl = getattr(learn.dls, part, None)
-        if dl is not None: _generators({'rng': getattr(dl, 'rng', None), 'dataset': getattr(dl, 'dataset', None)}, f'dls.{part}', gens)
+    npv, gens = np.random.get_state(), _all_generators(learn)
     return {'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             'numpy': [npv[0], torch.from_numpy(npv[1].astype(np.int64)), *map(_plain, npv[2:])], 'python': _plain(random.getstate()),
             'generators': {k: _gen_state(g) for k, g in gens.items()}}
@@ -148,11 +156,7 @@ def set_rng_state(learn:Learner, st:dict):
     if st['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
     n = st['numpy']; np.random.set_state((n[0], n[1].numpy().astype(np.uint32), *n[2:]))
     v, s, g = st['python']; random.setstate((v, tuple(s), g))
-    now = {}
-    for i, cb in enumerate(learn.cbs): _generators(cb, f'cbs.{i}.{type(cb).__name__}', now)
-    for part in ('train', 'valid'):
-        dl = getattr(learn.dls, part, None)
-        if dl is not None: _generators({'rng': getattr(dl, 'rng', None), 'dataset': getattr(dl, 'dataset', None)}, f'dls.{part}', now)
+    now = _all_generators(learn)
     if set(now) != set(st['generators']):
         raise DataError(f"the run's generators changed: checkpoint has {sorted(set(st['generators']) - set(now))[:3]}, "
                         f"this run {sorted(set(now) - set(st['generators']))[:3]}")
