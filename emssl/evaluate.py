@@ -16,13 +16,15 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+import torch
+import torch.nn.functional as F
 from .core import DataError
-from .simclr import embed_dataset, knn_accuracy
+from .data import ToFloat
 
 # %% auto #0
-__all__ = ['linear_probe_accuracy', 'probe_cv', 'kmeans_silhouette', 'hopkins', 'umap_embedding', 'plot_embedding', 'save_figure',
-           'embeddings_table', 'save_embeddings', 'load_embeddings', 'records_table', 'evaluate_embeddings',
-           'compare_embeddings']
+__all__ = ['embed_dataset', 'knn_accuracy', 'linear_probe_accuracy', 'probe_cv', 'kmeans_silhouette', 'hopkins', 'umap_embedding',
+           'plot_embedding', 'save_figure', 'embeddings_table', 'save_embeddings', 'load_embeddings', 'records_table',
+           'evaluate_embeddings', 'compare_embeddings']
 
 # %% ../nbs/25_evaluate.ipynb #b759bda6
 def _embeddings(emb, what:str='embeddings') -> np.ndarray:
@@ -48,6 +50,42 @@ def _labels(labels, n:int, what:str='embeddings') -> np.ndarray:
     miss = pd.isna(y)
     if miss.any(): raise DataError(f"{miss.sum()} of {n} labels are missing (first row {np.flatnonzero(miss)[0]}); drop those rows")
     return y
+
+# %% ../nbs/25_evaluate.ipynb #e6d2adf1
+def embed_dataset(model:torch.nn.Module, items, bs:int=16, device=None, tfm=None) -> np.ndarray:
+    "(N, F) float32 embeddings of `items` by `model.embed` (or `model`) in eval mode, without gradients."
+    model = getattr(model, 'module', model)
+    f = getattr(model, 'embed', model)
+    if device is None: device = next(model.parameters()).device
+    tfm = tfm or ToFloat()._f
+    was, out = model.training, []
+    model.eval()
+    try:
+        with torch.no_grad():
+            for i in range(0, len(items), bs):
+                xs = [items[j] for j in range(i, min(i + bs, len(items)))]
+                xs = [x[0] if isinstance(x, (tuple, list)) else x for x in xs]
+                x = torch.stack([torch.as_tensor(x) for x in xs]).to(device)
+                out.append(f(tfm(x)).float().cpu())
+    finally: model.train(was)
+    if not out: raise DataError("embed_dataset got no items")
+    return torch.cat(out).numpy()
+
+# %% ../nbs/25_evaluate.ipynb #f4bb5c0d
+def knn_accuracy(train_emb, train_labels, test_emb, test_labels, k:int=5) -> float:
+    "Accuracy of cosine kNN (majority of `k` neighbours) of `test_emb` against `train_emb` with `train_labels`."
+    tr, te = (F.normalize(torch.as_tensor(np.asarray(e), dtype=torch.float32), dim=1) for e in (train_emb, test_emb))
+    ytr, yte = np.asarray(train_labels), np.asarray(test_labels)
+    if len(tr) != len(ytr) or len(te) != len(yte):
+        raise DataError(f"{len(tr)} train embeddings with {len(ytr)} labels, {len(te)} test embeddings with {len(yte)} labels")
+    classes, ytr_i = np.unique(ytr, return_inverse=True)
+    k = min(int(k), len(tr))
+    sim, idx = (te @ tr.T).topk(k, dim=1)
+    lab = torch.as_tensor(ytr_i)[idx]                                             # (N, k)
+    votes = F.one_hot(lab, len(classes)).float()
+    score = votes.sum(1) + 1e-6 * (votes * sim[..., None]).sum(1)                  # count, ties by summed similarity
+    pred = classes[score.argmax(1).numpy()]
+    return float(np.mean(pred == yte))
 
 # %% ../nbs/25_evaluate.ipynb #f12e8667
 def linear_probe_accuracy(train_emb, train_labels, test_emb, test_labels, C:float=1.0, max_iter:int=1000) -> float:

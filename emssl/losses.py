@@ -11,11 +11,10 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from scipy.spatial import cKDTree
 from .core import DataError
-from .synthetic import CZII_PARTICLES
 
 # %% auto #0
-__all__ = ['gather_with_grad', 'nt_xent', 'byol_loss', 'byol_symmetric_loss', 'dice_loss', 'dice_bce_loss', 'dice_score',
-           'iou_score', 'tversky_loss', 'czii_counts', 'fbeta_from_counts', 'czii_fbeta', 'token_fbeta']
+__all__ = ['CZII_PARTICLES', 'gather_with_grad', 'nt_xent', 'byol_loss', 'byol_symmetric_loss', 'dice_loss', 'dice_bce_loss',
+           'dice_score', 'iou_score', 'tversky_loss', 'czii_counts', 'fbeta_from_counts', 'czii_fbeta', 'token_fbeta']
 
 # %% ../nbs/12_losses.ipynb #fcaff52c
 def _world():
@@ -138,6 +137,15 @@ def tversky_loss(probs_or_logits:torch.Tensor, target:torch.Tensor, alpha:float=
     w = torch.ones_like(ti) if class_weights is None else torch.as_tensor(class_weights, dtype=ti.dtype, device=ti.device)
     if w.shape != ti.shape: raise DataError(f"class_weights must have one weight per class ({ti.shape[0]}), found shape {tuple(w.shape)}")
     return (w * (1 - ti)).sum() / w.sum()
+
+# %% ../nbs/12_losses.ipynb #553dc04b
+CZII_PARTICLES = {
+    'virus-like-particle': dict(id=1, radius=135., weight=1),
+    'apo-ferritin':        dict(id=2, radius=60.,  weight=1),
+    'beta-amylase':        dict(id=3, radius=65.,  weight=0),
+    'beta-galactosidase':  dict(id=4, radius=90.,  weight=2),
+    'ribosome':            dict(id=5, radius=150., weight=1),
+    'thyroglobulin':       dict(id=6, radius=130., weight=2)}
 
 # %% ../nbs/12_losses.ipynb #953a52ff
 def _points(d, name, kind):

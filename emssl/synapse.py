@@ -12,16 +12,36 @@ import torch
 from scipy import ndimage
 from .core import DataError, zyx, xyz_to_zyx, crop_padded
 from .io import read_tiff_slices, read_coords_table
-from .synthetic import SYNAPSE_LABEL_VALUES, SYNAPSE_XLSX_COLUMNS
 
 # %% auto #0
-__all__ = ['SynapseProject', 'presynaptic_side', 'synapse_cubes', 'cache_cubes', 'bbox_channels', 'BBoxCubes',
-           'pretrain_synapses']
+__all__ = ['SYNAPSE_LABEL_VALUES', 'SYNAPSE_XLSX_COLUMNS', 'check_synapse_ids', 'SynapseProject', 'presynaptic_side',
+           'synapse_cubes', 'cache_cubes', 'bbox_channels', 'BBoxCubes']
+
+# %% ../nbs/24_synapse.ipynb #a452a7db
+SYNAPSE_LABEL_VALUES = {n: dict(zip(('mito', 'vesicle', 'cleft', 'cleft2'), v)) for n, v in {
+    1: (5, 6, 7, 7), 2: (1, 3, 2, 4), 3: (6, 7, 9, 8), 4: (3, 2, 1, 4), 5: (1, 3, 2, 4), 6: (5, 6, 7, 7), 7: (1, 2, 4, 3)}.items()}
+SYNAPSE_XLSX_COLUMNS = ['Var1', 'central_coord_1', 'central_coord_2', 'central_coord_3', 'side_1_coord_1', 'side_1_coord_2',
+                        'side_1_coord_3', 'side_2_coord_1', 'side_2_coord_2', 'side_2_coord_3']
 
 # %% ../nbs/24_synapse.ipynb #a8c5e232
 _XLSX = re.compile(r'bbox(\d+)\.xlsx')
 
 def _xyz_cols(prefix): return [f'{prefix}_coord_{i}' for i in (1, 2, 3)]
+
+def _id_str(v) -> str: return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+def check_synapse_ids(ids, path=None, column:str='id') -> pd.Series:
+    "The synapse ids of a table's `column` as strings; empty or repeated ids are a `DataError` naming `path` and the rows (the header is row 1)."
+    ids = pd.Series(ids).reset_index(drop=True); rows = ids.index + 2
+    empty = ids.isna() | ids.astype(str).str.strip().eq('')
+    if empty.any(): raise DataError(f"empty synapse id (column {column!r}) in row{'s' if empty.sum() > 1 else ''} {', '.join(map(str, rows[empty]))} "
+                                    "(the header is row 1): every synapse needs an id of its own", path)
+    s = ids.map(_id_str)
+    dup = s.duplicated(keep=False)
+    if dup.any():
+        where = '; '.join(f"{i!r} in rows {', '.join(map(str, rows[s == i]))}" for i in dict.fromkeys(s[dup]))
+        raise DataError(f"repeated synapse ids (column {column!r}): {where} (the header is row 1): every synapse needs an id of its own", path)
+    return s
 
 class SynapseProject:
     "The bboxes of a synapse project folder `root`; `label_values` {bbox number: {mito, vesicle, cleft, cleft2}}, else `SYNAPSE_LABEL_VALUES`."
@@ -67,17 +87,34 @@ class SynapseProject:
         self._loaded = (n, arrs)
         return arrs
 
+    def check_bboxes(self, bboxes=None) -> list:
+        "`bboxes` (default: all) as a list, each checked to be one of the project's."
+        bb = self.bboxes if bboxes is None else [int(b) for b in ([bboxes] if np.isscalar(bboxes) else bboxes)]
+        unknown = [b for b in bb if b not in self.tables]
+        if unknown or not bb: raise DataError(f"no bbox {', '.join(map(str, unknown)) or '(none asked for)'}; the project's bboxes: {self.bboxes}", self.root)
+        return bb
+
     def synapses(self, n:int) -> pd.DataFrame:
         "The synapses of bbox `n`: id, bbox and z, y, x `center_zyx`, `side_1_zyx`, `side_2_zyx` (int arrays)."
-        p = self.tables[n]
+        p = self.tables[self.check_bboxes([n])[0]]
         df = read_coords_table(p, SYNAPSE_XLSX_COLUMNS)
-        out = pd.DataFrame({'id': df['Var1'].astype(str), 'bbox': n})
+        out = pd.DataFrame({'id': check_synapse_ids(df['Var1'], p, 'Var1'), 'bbox': n})
         for name, prefix in (('center_zyx', 'central'), ('side_1_zyx', 'side_1'), ('side_2_zyx', 'side_2')):
             xyz = df[_xyz_cols(prefix)].apply(pd.to_numeric, errors='coerce').to_numpy(np.float64)
             bad = ~np.isfinite(xyz).all(1)
             if bad.any(): raise DataError(f"non-numeric or empty {prefix} coordinates for synapses {out['id'][bad].tolist()}", p)
             out[name] = list(xyz_to_zyx(np.round(xyz).astype(np.int64)))
         return out
+
+    def all_synapses(self, bboxes=None) -> pd.DataFrame:
+        "The synapses of `bboxes` (default: all) in one table; an id in the tables of two bboxes is a `DataError` naming both files."
+        df = pd.concat([self.synapses(n) for n in self.check_bboxes(bboxes)], ignore_index=True)
+        dup = df['id'].duplicated(keep=False)
+        if dup.any():
+            where = '; '.join(f"{i!r} in {' and '.join(str(self.tables[b]) for b in df.bbox[df.id == i])}" for i in dict.fromkeys(df.id[dup]))
+            raise DataError(f"synapse ids repeated across bboxes: {where}. Ids name the synapses in synapses.csv and in the "
+                            "embeddings' metadata, so each must be unique in the project (prefix them with the bbox, say)", self.root)
+        return df
 
 # %% ../nbs/24_synapse.ipynb #f7ba83b6
 def presynaptic_side(seg, sem, labels:dict, center_zyx, side1_zyx, side2_zyx, radius=80, synapse_id=None):
@@ -130,8 +167,9 @@ def synapse_cubes(project:SynapseProject, size=80, normalise:str='cube', pad:boo
     if normalise not in ('cube', 'volume'): raise ValueError(f"normalise must be 'cube' or 'volume', got {normalise!r}")
     if on_error not in ('report', 'raise'): raise ValueError(f"on_error must be 'report' or 'raise', got {on_error!r}")
     size = np.asarray(zyx(size, 'size')); radius = size if radius is None else radius
+    bboxes = project.check_bboxes(bboxes); project.all_synapses(bboxes)   # ids unique in the project
     out, bad = [], []
-    for n in (project.bboxes if bboxes is None else bboxes):
+    for n in bboxes:
         a, lv = project.load(n), project.label_values[n]
         S = np.asarray(a['raw'].shape)
         vmin_max = a['raw'] if normalise == 'volume' else None
@@ -218,7 +256,8 @@ class BBoxCubes(torch.utils.data.Dataset):
         self.size, self.n, self.seed, self.epoch = np.asarray(zyx(size, 'size')), int(n), int(seed), 0
         self.p_cleft, self.jitter, self.normalise = float(p_cleft), float(jitter), normalise
         self.vols, self.components, reports = [], [], []
-        for b in (project.bboxes if bboxes is None else bboxes):
+        bboxes = project.check_bboxes(bboxes); project.all_synapses(bboxes)   # ids unique in the project
+        for b in bboxes:
             raw, pre, cleft, rep = bbox_channels(project, b, radius); reports.append(rep)
             if (self.size > raw.shape).any():
                 raise DataError(f"bbox {b}: cube size {tuple(self.size.tolist())} is larger than the bbox {raw.shape} (z, y, x)", project.folders(b)['raw'])
@@ -229,7 +268,7 @@ class BBoxCubes(torch.utils.data.Dataset):
             self.vols.append((raw, pre, cleft, (float(raw.min()), float(raw.max()))))
         self.report = pd.concat(reports, ignore_index=True)
         if self.p_cleft > 0 and not self.components:
-            raise DataError(f"no cleft component of at least {min_cleft_voxels} voxels in bboxes {list(project.bboxes if bboxes is None else bboxes)}", project.root)
+            raise DataError(f"no cleft component of at least {min_cleft_voxels} voxels in bboxes {bboxes}", project.root)
         w = np.array([r.size for r, *_ in self.vols], np.float64); self.p = w / w.sum()
     def __len__(self): return self.n
     def set_epoch(self, epoch:int): self.epoch = int(epoch)
@@ -251,48 +290,3 @@ class BBoxCubes(torch.utils.data.Dataset):
         sl = tuple(slice(a, a + c) for a, c in zip(start, self.size))
         r = raw[sl]; r = _minmax(r, r) if self.normalise == 'cube' else (r.astype(np.float32) - lo) / (hi - lo if hi > lo else 1.)
         return (torch.from_numpy(np.stack([r.astype(np.float32), pre[sl].astype(np.float32), cleft[sl].astype(np.float32)])),)
-
-# %% ../nbs/24_synapse.ipynb #8a1b0acf
-def pretrain_synapses(synapse_dir, out='runs/simclr', mode:str='cubes', size=80, epochs:int=100, bs:int=32,
-                      arch:str='resnet18', widen_factor:float=1., opt:str='lars', lr:float=None, temperature:float=0.1,
-                      normalise:str='cube', radius=None, cubes_per_epoch:int=1024, p_cleft:float=0.9,
-                      precision:str='auto', workers:int=0, seed:int=0, label_values:dict=None, bboxes=None, device=None,
-                      progress:bool=True, cbs=None):
-    "Pretrain SimCLR on the synapse cubes of the project `synapse_dir` (`mode` 'cubes' or 'bbox'); results in `out`."
-    import contextlib, copy
-    from fastai.torch_core import rank_distrib
-    from emssl.core import set_seed
-    from emssl.data import crop_dls
-    from emssl.simclr import simclr_learner, fit_simclr, simclr_checkpoint
-    from emssl.train import save_history, rank0_first
-    if mode not in ('cubes', 'bbox'): raise ValueError(f"mode must be 'cubes' or 'bbox', got {mode!r}")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    proj = SynapseProject(synapse_dir, label_values)
-    set_seed(seed)
-    if mode == 'bbox' and radius is None: radius = 80   # cubes mode: None = the cube size (`synapse_cubes`)
-    if mode == 'cubes':
-        recs, _ = rank0_first(cache_cubes, proj, out/'cubes.h5', size=size, normalise=normalise, pad=True, radius=radius, bboxes=bboxes)
-        items = [(torch.from_numpy(np.asarray(r['cube'])),) for r in recs if r['cube'] is not None]
-        n = np.prod(zyx(size))
-        report = pd.DataFrame([dict(id=r['id'], bbox=r['bbox'], status=r['status'], used=r['cube'] is not None,
-                                    padded_voxels=int(n - np.prod([s - b - e for s, (b, e) in zip(zyx(size), r['padded'])])) if r.get('padded') else 0,
-                                    reason=r.get('reason', '')) for r in recs])
-        if len(items) < 2: raise DataError(f"only {len(items)} usable synapses: SimCLR needs at least 2", proj.root)
-        bs = min(bs, len(items)); train, valid = items, items[:max(bs, len(items) // 8)]
-    else:
-        train = BBoxCubes(proj, size, n=cubes_per_epoch, seed=seed, normalise=normalise, p_cleft=p_cleft, bboxes=bboxes,
-                          radius=radius)
-        valid = copy.copy(train); valid.seed, valid.n = seed + 1, max(bs, cubes_per_epoch // 8)
-        report = train.report.assign(used=train.report.status != 'skipped')
-    dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)
-    learn = simclr_learner(dls, arch=arch, in_chans=3, n_image=1, cleft_channel=1, temperature=temperature, opt=opt, lr=lr,
-                           widen_factor=widen_factor, precision=precision, seed=seed, cbs=cbs)
-    config = {'model': learn.model.config, 'synapse_dir': str(proj.root), 'bboxes': bboxes or proj.bboxes, 'mode': mode, 'size': list(zyx(size)),
-              'normalise': normalise, 'radius': radius, 'epochs': epochs, 'bs': bs, 'seed': seed, **learn.simclr_config}
-    if not rank_distrib():
-        (out/'config.json').write_text(json.dumps(config, indent=1, default=str)); report.to_csv(out/'synapses.csv', index=False)
-    ctx = learn.no_bar() if not progress or rank_distrib() else contextlib.nullcontext()
-    with ctx: fit_simclr(learn, epochs, path=out/'last.pt')
-    if not rank_distrib():
-        torch.save(simclr_checkpoint(learn), out/'simclr.pt'); save_history(learn, out, 'NT-Xent')
-    return learn

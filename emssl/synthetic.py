@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 from .core import zyx, zyx_to_xyz
+from .synapse import SYNAPSE_LABEL_VALUES, SYNAPSE_XLSX_COLUMNS
+from .losses import CZII_PARTICLES
 
 # %% auto #0
-__all__ = ['LABELS', 'EM_SIZES_NM', 'EM_LEVELS', 'SYNAPSE_LABEL_VALUES', 'SYNAPSE_KINDS', 'SYNAPSE_XLSX_COLUMNS',
-           'CZII_PARTICLES', 'EMLabel', 'synthetic_em', 'synthetic_synapse_bbox', 'write_synapse_project',
-           'czii_radius_voxels', 'synthetic_tomogram', 'write_synthetic_copick']
+__all__ = ['LABELS', 'EM_SIZES_NM', 'EM_LEVELS', 'SYNAPSE_KINDS', 'EMLabel', 'synthetic_em', 'synthetic_synapse_bbox',
+           'write_synapse_project', 'czii_radius_voxels', 'synthetic_tomogram', 'write_synthetic_copick']
 
 # %% ../nbs/02_synthetic.ipynb #db6cc6e6
 class EMLabel(IntEnum):
@@ -195,10 +196,6 @@ def synthetic_em(shape=(64, 64, 64), seed:int=0, voxel_size=(8, 8, 8), noise:flo
     if invert: img = 1 - img
     return _to_dtype(img, dtype), lab
 
-# %% ../nbs/02_synthetic.ipynb #f3f152df
-SYNAPSE_LABEL_VALUES = {n: dict(zip(('mito', 'vesicle', 'cleft', 'cleft2'), v)) for n, v in {
-    1: (5, 6, 7, 7), 2: (1, 3, 2, 4), 3: (6, 7, 9, 8), 4: (3, 2, 1, 4), 5: (1, 3, 2, 4), 6: (5, 6, 7, 7), 7: (1, 2, 4, 3)}.items()}
-
 # %% ../nbs/02_synthetic.ipynb #e4706d1a
 def _voronoi(shape, rng, n_cells):
     "Nearest-seed index (int32) of every voxel of `shape`, and the seeds (voxel coordinates)."
@@ -338,9 +335,6 @@ def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_v
     return np.clip(np.round(raw), 0, 255).astype(np.uint8), seg, sem, out
 
 # %% ../nbs/02_synthetic.ipynb #b2611836
-SYNAPSE_XLSX_COLUMNS = ['Var1', 'central_coord_1', 'central_coord_2', 'central_coord_3', 'side_1_coord_1', 'side_1_coord_2',
-                        'side_1_coord_3', 'side_2_coord_1', 'side_2_coord_2', 'side_2_coord_3']
-
 def write_synapse_project(root, n_bboxes:int=2, synapses_per_bbox:int=3, shape=(48, 96, 80), seed:int=0,
                           label_values:dict=None, voxel_size=(8, 8, 8), kinds=None) -> dict:
     "Write a synthetic synapse project (raw, seg, semantic slices and Excel sheets per bbox) under `root`; return the truth."
@@ -361,14 +355,6 @@ def write_synapse_project(root, n_bboxes:int=2, synapses_per_bbox:int=3, shape=(
     return truth
 
 # %% ../nbs/02_synthetic.ipynb #55707e4b
-CZII_PARTICLES = {
-    'virus-like-particle': dict(id=1, radius=135., weight=1),
-    'apo-ferritin':        dict(id=2, radius=60.,  weight=1),
-    'beta-amylase':        dict(id=3, radius=65.,  weight=0),
-    'beta-galactosidase':  dict(id=4, radius=90.,  weight=2),
-    'ribosome':            dict(id=5, radius=150., weight=1),
-    'thyroglobulin':       dict(id=6, radius=130., weight=2)}
-
 def czii_radius_voxels(name:str, voxel_size:float=1.0) -> float:
     "Radius in voxels of CZII particle `name` on a grid of `voxel_size` nm (CZII tomograms: 10 Å = 1 nm)."
     if name not in CZII_PARTICLES: raise KeyError(f"unknown particle {name!r}; expected one of {list(CZII_PARTICLES)}")
