@@ -10,7 +10,7 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
-           'cmd_finetune', 'cmd_segment', 'main']
+           'cmd_finetune', 'cmd_segment', 'cmd_probe', 'main']
 
 # %% ../nbs/90_cli.ipynb #ee950ac2
 class _NoDefault:
@@ -242,7 +242,10 @@ def cmd_show(args):
     import matplotlib; matplotlib.use('Agg')
     from emssl.io import open_volume, load_sample
     from emssl.core import show_slices, DataError
+    if args.dpi <= 0: raise DataError(f"--dpi must be positive, got {args.dpi}")
     vol = open_volume(args.volume, dataset=args.dataset, level=args.level) if args.volume else load_sample()
+    if args.center is not None and not all(0 <= c < n for c, n in zip(args.center, vol.shape)):
+        raise DataError(f"--center {' '.join(map(str, args.center))} is outside the volume of shape {tuple(vol.shape)} (z, y, x)", args.volume)
     labels = open_volume(args.labels, dataset=args.labels_dataset) if args.labels else None
     lab = None
     if labels is not None:
@@ -276,34 +279,36 @@ def cmd_pretrain_simclr(args):
           + ', '.join(f"{k} {v}" for k, v in rep.status.value_counts().items()))
     print(f"wrote {args.out}: simclr.pt, last.pt, config.json, synapses.csv, history.csv, loss.png")
 
-def _run_setting(args, key:str, default):
-    "Option `key` as given, else the training run's value in the config.json beside `args.checkpoint`, else `default`."
-    import json
+def _run_setting(args, meta:dict, key:str, default):
+    "Option `key` as given, else the value the model file records (`meta`, how the network was trained), else `default`."
     v = getattr(args, key)
-    if v is not None: return v
-    cfg = Path(args.checkpoint).parent/'config.json'
-    return json.loads(cfg.read_text()).get(key, default) if cfg.exists() else default
+    return v if v is not None else meta.get(key, default)
 
 def cmd_embed(args):
-    "Embed the synapse cubes of a project with a SimCLR checkpoint; features + metadata to HDF5 or CSV."
+    "Embed the synapse cubes of a project with a SimCLR model file; features + metadata to HDF5 or CSV."
     import pandas as pd
     from emssl.core import DataError
-    from emssl.simclr import load_simclr, embed_dataset
-    from emssl.synapse import SynapseProject, synapse_cubes
-    from emssl.evaluate import records_table, save_embeddings
+    from emssl.io import check_output_path
+    from emssl.simclr import load_simclr
+    from emssl.synapse import SynapseProject, synapse_cubes, check_synapse_ids
+    from emssl.evaluate import records_table, save_embeddings, embed_dataset
+    if Path(args.out).suffix not in ('.h5', '.hdf5', '.csv'): raise DataError("embeddings are written as .h5 or .csv", args.out)
+    check_output_path(args.out, 'embeddings', kind='file')
+    extra = None
+    if args.meta:
+        extra = pd.read_csv(args.meta, dtype={'id': str})
+        if 'id' not in extra.columns: raise DataError("the metadata table needs an 'id' column", args.meta)
+        extra['id'] = check_synapse_ids(extra['id'], args.meta, 'id')
     net = load_simclr(args.checkpoint)
-    size = _run_setting(args, 'size', [80])   # as the network was trained: cube size, normalisation, search radius
-    recs = synapse_cubes(SynapseProject(args.synapse_dir), size=_one_or_zyx(size), normalise=_run_setting(args, 'normalise', 'cube'),
-                         radius=_run_setting(args, 'radius', None), pad=True)
+    size = _run_setting(args, net.meta, 'size', [80])   # as the network was trained: cube size, normalisation, search radius
+    recs = synapse_cubes(SynapseProject(args.synapse_dir), size=_one_or_zyx(list(size)), normalise=_run_setting(args, net.meta, 'normalise', 'cube'),
+                         radius=_run_setting(args, net.meta, 'radius', None), pad=True)
     ok = [r for r in recs if r['cube'] is not None]
     for r in recs:
         if r['cube'] is None: print(f"skipped {r['id']}: {r['reason']}", file=sys.stderr)
     if not ok: raise DataError("no usable synapse to embed", args.synapse_dir)
     meta = records_table(ok)
-    if args.meta:
-        extra = pd.read_csv(args.meta, dtype={'id': str})
-        if 'id' not in extra.columns: raise DataError("the metadata table needs an 'id' column", args.meta)
-        meta = meta.merge(extra, on='id', how='left', suffixes=('', '_meta'))
+    if extra is not None: meta = meta.merge(extra, on='id', how='left', suffixes=('', '_meta'))
     save_embeddings(args.out, embed_dataset(net, [r['cube'] for r in ok], bs=args.bs), meta)
     print(f"wrote {args.out}: {len(ok)} synapses x {net.backbone.num_features} features ({len(recs) - len(ok)} skipped)")
 
@@ -334,14 +339,14 @@ def cmd_pretrain_byol(args):
     _run_pipeline(args, volumes=args.volumes or None)
     print(f"wrote {args.out}: byol.pt, last.pt, config.json, history.csv, loss.png")
 
-def _pairs(images, masks, folder, what):
+def _pairs(images, masks, folder, what, noun:str='masks'):
     "(image, mask) pairs from matching lists of files or from a folder (`find_pairs`)."
     from emssl.core import DataError
     from emssl.finetune import find_pairs
     if folder: return find_pairs(folder)
     if not images: return None
     if len(images) != len(masks or []):
-        raise DataError(f"{len(images)} {what} images but {len(masks or [])} masks: give one mask per image", images[0])
+        raise DataError(f"{len(images)} {what} images but {len(masks or [])} {noun}: give one per image", images[0])
     return list(zip(images, masks))
 
 def cmd_finetune(args):
@@ -363,12 +368,45 @@ def cmd_finetune(args):
 
 def cmd_segment(args):
     "Segment a whole volume with a fine-tuned U-Net (sliding windows)."
+    from emssl.core import DataError
+    if not 0 <= args.overlap < 1: raise DataError(f"--overlap must be in [0, 1), got {args.overlap}")
     from emssl.finetune import load_unet, segment_to_file
     from emssl.core import default_device
     net, norm = load_unet(args.checkpoint)
     segment_to_file(net, args.volume, args.out, roi_size=_one_or_zyx(args.roi), threshold=args.threshold,
                     overlap=args.overlap, bs=args.bs, device=default_device(args.device), **norm)
     print(f"wrote {args.out}")
+
+# %% ../nbs/90_cli.ipynb #cca41323
+def _box(v):
+    "`--box Z0 Z1 Y0 Y1 X0 X1` as ((z0, z1), (y0, y1), (x0, x1))."
+    if v is None: return None
+    if len(v) != 6: raise ValueError(f"--box needs 6 numbers (z0 z1 y0 y1 x0 x1), got {len(v)}")
+    return tuple(zip(v[0::2], v[1::2]))
+
+_CLI['probe'] = dict(modules=('emssl.probe',), fn='probe_report', skip=('train', 'test', 'anchor'),
+    extra={('--train-images',): dict(nargs='+', metavar='VOLUME', required=True, help="training images"),
+           ('--train-labels',): dict(nargs='+', metavar='VOLUME', required=True, help="their labels or masks, in the same order"),
+           ('--test-images',): dict(nargs='+', metavar='VOLUME', required=True, help="held-out images, scored"),
+           ('--test-labels',): dict(nargs='+', metavar='VOLUME', required=True, help="their labels or masks, in the same order")},
+    params=dict(model=dict(type=str, metavar='PT'),
+                classes=dict(type=int, nargs='+', metavar='VALUE'),
+                voxel_size=dict(type=float, nargs='+', metavar='NM', conv=_one_or_zyx),
+                layers=dict(type=str, nargs='+', metavar='LAYER'),
+                window=dict(_SIZE), halo=dict(_SIZE),
+                sigmas=dict(type=float, nargs='+', metavar='SIGMA'),
+                box=dict(type=int, nargs='+', metavar='N', conv=_box),
+                seeds=dict(type=int, nargs='+', metavar='SEED'),
+                out=dict(flags=('-o', '--out'), type=str, metavar='DIR', required=True, help="output folder")))
+
+def cmd_probe(args):
+    "Probe frozen features against the random-init floor and the filter-bank anchor on labelled volumes."
+    train = _pairs(args.train_images, args.train_labels, None, 'training', 'labels')
+    test = _pairs(args.test_images, args.test_labels, None, 'test', 'labels')
+    rep = _run_pipeline(args, train=train, test=test)
+    from emssl.probe import report_table
+    print(report_table(rep).to_string())
+    print(f"wrote {args.out}: metrics.json, probability.tif, probe.png")
 
 # %% ../nbs/90_cli.ipynb #b4616fdd
 def _command(sub, name:str, func=None, **kwargs):
@@ -413,12 +451,13 @@ def _parser():
     s.add_argument('--bs', type=int, default=4, help="windows per batch")
     s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
+    _training(sub, 'probe', 'probe', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier")
     s = _command(sub, 'embed', cmd_embed, help="embed synapse cubes with a SimCLR checkpoint")
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
     s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
-    s.add_argument('--size', type=int, nargs='+', help="cube size (default: the run's, from config.json beside the checkpoint)")
-    s.add_argument('--normalise', choices=['cube', 'volume'], help="cube normalisation (default: the run's, from config.json)")
-    s.add_argument('--radius', type=int, help="presynaptic-side search radius (default: the run's, from config.json)")
+    s.add_argument('--size', type=int, nargs='+', help="cube size (default: the training run's, recorded in the model file)")
+    s.add_argument('--normalise', choices=['cube', 'volume'], help="cube normalisation (default: the training run's, recorded in the model file)")
+    s.add_argument('--radius', type=int, help="presynaptic-side search radius (default: the training run's, recorded in the model file)")
     s.add_argument('--meta', help="CSV with an 'id' column: more metadata (e.g. classes) joined on the synapse id")
     s.add_argument('--bs', type=int, default=16, help="cubes per batch")
     s.add_argument('-o', '--out', default='embeddings.h5', help="output .h5 or .csv")

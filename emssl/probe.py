@@ -135,9 +135,24 @@ def _pair(p, what):
 
 def _name(x): return str(getattr(x, 'path', None) or x) if not isinstance(x, np.ndarray) else f"array {x.shape}"
 
-def probe_report(model=None, train=(), test=(), classes=None, boundary:bool=False, voxel_size=None, layers=None,
-                 window=None, halo=None, n_per_class:int=5000, mlp:bool=False, sigmas=FILTER_SIGMAS, box=None,
-                 seeds=(0,), anchor:bool=True, out=None, progress:bool=True) -> dict:
+def probe_report(model=None, # an emssl model file (any method) whose encoder is probed; None: the filter-bank anchor alone
+                 train=(), # training (image, labels) pairs: paths, Volumes or arrays
+                 test=(), # held-out (image, labels) pairs, scored
+                 classes=None, # label values to probe (default: every non-zero value of the training labels)
+                 boundary:bool=False, # probe the boundaries of a segmentation (id 0, and voxels between two ids)
+                 voxel_size=None, # voxel size (z, y, x) in nm: filter widths per axis for anisotropic data
+                 layers=None, # encoder layers to probe, e.g. block3 block6 (default: a middle and a late one)
+                 window=None, # feature window: one number or Z Y X (default: the encoder's crop, or 64)
+                 halo=None, # context around each window's core: one number or Z Y X (default: an eighth of the window)
+                 n_per_class:int=5000, # training voxels per class for each probe
+                 mlp:bool=False, # also fit a one-hidden-layer probe on the encoder's features
+                 sigmas=None, # filter-bank scales in in-plane voxels (default: 0.7 1 1.6 3.5 5 10)
+                 box=None, # label-scarce mode: train only inside this box of the first training volume, ((z0, z1), (y0, y1), (x0, x1))
+                 seeds=(0,), # probe seeds (voxel sampling, forest); scores are their mean
+                 anchor:bool=True, # compute the filter-bank rows
+                 out=None, # folder for metrics.json, probability.tif and probe.png (default: write nothing)
+                 progress:bool=True, # show progress bars
+                ) -> dict:
     "Probe scores (AP, IoU, Dice per class; mean over `seeds`) of `model`'s frozen features, its random-init floor and a filter bank."
     t0 = time.perf_counter()
     train, test = [_pair(p, 'training') for p in train], [_pair(p, 'test') for p in test]
@@ -164,6 +179,7 @@ def probe_report(model=None, train=(), test=(), classes=None, boundary:bool=Fals
         for fam, e in (('ssl', enc), ('random', rnd)):
             feat = lambda img: np.concatenate(list(extract_features(e, img, layers, window, halo, dtype='float16', progress=progress).values()))
             sets[fam] = ([feat(i) for i, _ in train], [feat(i) for i, _ in test])
+    sigmas = FILTER_SIGMAS if sigmas is None else tuple(sigmas)
     if anchor: sets['filters'] = ([filter_bank(i, sigmas, voxel_size) for i, _ in train], [filter_bank(i, sigmas, voxel_size) for i, _ in test])
     if not sets: raise ValueError("nothing to probe: give a model, or keep the filter-bank anchor (anchor=True)")
     seeds = [int(s) for s in np.atleast_1d(seeds)]

@@ -1,0 +1,124 @@
+"""Does pretraining pay? Frozen features of emssl's self-supervised encoders, probed per voxel on real labelled EM,
+against the same network at random initialisation (the floor) and an ilastik-style filter bank with logistic
+regression and with a random forest (the classic anchor), all in one run.
+
+    python benchmarks/representation.py --budget 5 --seeds 0 1 2
+
+Pretraining data (none of it from the test regions): the unlabelled training image of the gala medulla FIB-SEM,
+the unlabelled neuroproof cube (sample 1), the training half of neuroproof sample 2 and the bundled FlyEM sample.
+Probe tasks (boundary = voxels of id 0 or between two bodies):
+- gala: boundaries, train on `train-image`, test on `test-image` (the repository's copy, realdata/);
+- neuroproof: boundaries, train on z 0:64 of sample 2, test on the held-out z 186:250 (both y, x 61:189);
+- tardis: microtubule masks of electron tomograms, train on three crops, test on the fourth (MAE/BYOL pretrained
+  on the three training tomograms only).
+Each pretraining method gets the same wall-clock budget on this machine (`--budget` minutes): an epoch is timed
+first and the number of epochs set to fill the budget. Probes are fitted on `--n` voxels per class for each seed.
+Writes runs/representation/results.json and prints the markdown section for benchmarks/RESULTS.md.
+"""
+import argparse, json, os, platform, sys, time
+from pathlib import Path
+import numpy as np, torch, h5py, tifffile
+
+root = Path(__file__).resolve().parents[1]
+shared = root.parent/'shared'/'realdata'
+sys.path.insert(0, str(root))
+from emssl.io import open_volume, load_sample
+from emssl.probe import probe_report
+from emssl.mae import pretrain_mae
+from emssl.byol import pretrain_byol
+
+def h5(p): 
+    with h5py.File(p) as f: return f['stack'][:]
+
+def datasets():
+    g = root/'realdata'/'fibsem_medulla_gala'
+    gala = dict(train=[(h5(g/'train-image.h5'), h5(g/'train-gt.lzf.h5'))], test=[(h5(g/'test-image.h5'), h5(g/'test-gt.lzf.h5'))], boundary=True)
+    npf = shared/'fibsem_medulla_neuroproof'
+    raw, bodies = tifffile.imread(npf/'sample2_raw.tif'), tifffile.imread(npf/'sample2_bodies.tif')
+    yx = np.s_[61:189, 61:189]
+    neuro = dict(train=[(raw[0:64][(slice(None),) + yx], bodies[0:64][(slice(None),) + yx])],
+                 test=[(raw[186:250][(slice(None),) + yx], bodies[186:250][(slice(None),) + yx])], boundary=True)
+    t = root/'realdata'/'tomo_microtubules_tardis'
+    names = ['3_0_25_54_25', '4_0_55_98_25', '5_0_28_54_25', '0_0_30_47_25']
+    pairs = [(tifffile.imread(t/f'{n}.tif'), tifffile.imread(t/f'{n}_mask.tif')) for n in names]
+    tardis = dict(train=pairs[:3], test=pairs[3:], classes=[1])
+    em_unlabelled = [gala['train'][0][0], tifffile.imread(npf/'sample1_raw_unlabelled.tif'), raw[:125], np.asarray(load_sample())]
+    return {'gala': gala, 'neuroproof': neuro, 'tardis': tardis}, {'em': em_unlabelled, 'tomo': [p[0] for p in pairs[:3]]}
+
+def save_vols(vols, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i, v in enumerate(vols):
+        p = folder/f'vol{i}.npy'; np.save(p, np.ascontiguousarray(v)); out.append(str(p))
+    return out
+
+def pretrain(method, vols, out, budget_s, seed):
+    "Pretrain `method` on `vols` for about `budget_s` seconds (one timed epoch sets the number of epochs); the model file."
+    kw = dict(mae=dict(arch='tiny', crop=32, patch_size=4, bs=8, crops_per_epoch=256, lr=1.5e-3),
+              byol=dict(preset='smoke', channels=[16, 32, 64, 128], crop=32, bs=8, crops_per_epoch=128))[method]
+    fn = dict(mae=pretrain_mae, byol=pretrain_byol)[method]
+    t = time.perf_counter(); fn(vols, out=str(out) + '_timing', epochs=1, workers=0, seed=seed, progress=False, restart=True, **kw)
+    per_epoch = time.perf_counter() - t
+    epochs = max(1, int(budget_s / per_epoch))
+    t = time.perf_counter(); fn(vols, out=str(out), epochs=epochs, workers=0, seed=seed, progress=False, **kw)
+    return Path(out)/f'{method}.pt', epochs, time.perf_counter() - t
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--budget', type=float, default=5, help="pretraining minutes per method and data group")
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help="probe seeds (voxel sampling, forest)")
+    ap.add_argument('--n', type=int, default=4000, help="voxels per class for each probe")
+    ap.add_argument('--methods', nargs='+', default=['mae', 'byol'])
+    ap.add_argument('--tasks', nargs='+', default=['gala', 'neuroproof', 'tardis'])
+    ap.add_argument('--out', default=str(root/'runs'/'representation'))
+    a = ap.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    tasks, unlabelled = datasets()
+    models, log = {}, {}
+    for group in ('em', 'tomo'):
+        if not any((t == 'tardis') == (group == 'tomo') for t in a.tasks): continue
+        vols = save_vols(unlabelled[group], out/'data'/group)
+        for m in a.methods:
+            path, ep, secs = pretrain(m, vols, out/f'{m}_{group}', a.budget * 60, 0)
+            models[(m, group)] = path; log[f'{m}_{group}'] = dict(epochs=ep, seconds=round(secs))
+            print(f"pretrained {m} on {group}: {ep} epochs in {secs / 60:.1f} min", flush=True)
+    results = {}
+    for name in a.tasks:
+        t, group = tasks[name], 'tomo' if name == 'tardis' else 'em'
+        kw = dict(boundary=t.get('boundary', False), classes=t.get('classes'), n_per_class=a.n, progress=False)
+        rows = {}
+        reps = [probe_report(None, t['train'], t['test'], seeds=a.seeds, **kw)]
+        for m in a.methods:
+            r = probe_report(models[(m, group)], t['train'], t['test'], seeds=a.seeds, anchor=False, **kw)
+            reps.append({'scores': {k.replace('ssl', m).replace('random', f'{m}-random-init'): v for k, v in r['scores'].items()}})
+        for r in reps:
+            for k, v in r['scores'].items():
+                s = next(iter(v.values()))['per_seed']
+                rows[k] = np.stack([s['ap'], s['iou'], s['dice']], 1)
+        results[name] = {k: np.asarray(v).tolist() for k, v in rows.items()}
+        print(name, {k: round(float(np.mean(np.asarray(v)[:, 0])), 3) for k, v in rows.items()}, flush=True)
+    env = dict(date=time.strftime('%Y-%m-%d'), machine=f"{platform.machine()}, {os.cpu_count()} cores", torch=torch.__version__,
+               python=platform.python_version(), budget_min=a.budget, seeds=a.seeds, n_per_class=a.n, pretraining=log)
+    (out/'results.json').write_text(json.dumps(dict(env=env, results=results), indent=1))
+    print(markdown(env, results))
+
+def markdown(env, results):
+    order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'byol') for k in (f'{m}-random-init-linear', f'{m}-linear')]
+    lines = [f"_Run {env['date']} on {env['machine']}, torch {env['torch']}, Python {env['python']}; reproduce with "
+             f"`python benchmarks/representation.py --budget {env['budget_min']:g}`._", '',
+             f"Pretraining budget {env['budget_min']:g} min per method and data group on this machine "
+             '(' + ', '.join(f"{k}: {v['epochs']} epochs" for k, v in env['pretraining'].items()) + '). '
+             f"Probes: {env['n_per_class']} voxels per class, mean ± sd over seeds {env['seeds']}. AP is threshold-free; "
+             "IoU at the most probable class.", '',
+             '| features + probe | ' + ' | '.join(f'{t} AP | {t} IoU' for t in results) + ' |',
+             '| --- |' + ' --- | --- |' * len(results)]
+    for k in order:
+        if not all(k in r for r in results.values()): continue
+        cells = []
+        for r in results.values():
+            v = np.asarray(r[k]); cells += [f"{v[:, 0].mean():.3f} ± {v[:, 0].std():.3f}", f"{v[:, 1].mean():.3f}"]
+        lines.append(f'| {k} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+if __name__ == '__main__': main()
