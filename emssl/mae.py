@@ -19,7 +19,7 @@ from .core import DataError, zyx, show_slices, register_model
 from .io import Volume
 from .augment import BatchAugment, mae_augment
 from .data import RandomCrops, crop_dls, SetEpoch, ToFloat
-from .train import Run, set_precision, to_ddp
+from .train import Run, set_precision, to_ddp, check_run_options
 from .vit import ViT3D, Block, PosEmbed3D, VIT3D_PRESETS, patch_grid, _preset, _init_weights
 
 # %% auto #0
@@ -242,13 +242,9 @@ def _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, 
     if int(n * (1 - mask_ratio)) < 1:
         raise ValueError(f"mask_ratio {mask_ratio} keeps no patch visible of the {n} patches of a {crop} crop (patch size "
                          f"{patch}): the encoder needs at least one (mask_ratio at most {1 - 1 / n:.4g} here)")
-    for name, v, lo in (('bs', bs, 1), ('crops_per_epoch', crops_per_epoch, 1), ('show_every', show_every, 1), ('workers', workers, 0)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo: raise ValueError(f"{name} must be an integer of at least {lo}, got {v!r}")
-    if crops_per_epoch < bs:
-        raise ValueError(f"crops_per_epoch ({crops_per_epoch}) must be at least the batch size bs ({bs}): an epoch trains on full batches only")
-    if n_acc is not None and (not isinstance(n_acc, (int, np.integer)) or n_acc < 1): raise ValueError(f"n_acc must be a positive number of crops, got {n_acc!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0): raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {precision!r}")
+    if not isinstance(show_every, (int, np.integer)) or isinstance(show_every, bool) or show_every < 1:
+        raise ValueError(f"show_every must be a whole number of at least 1, got {show_every!r}")
+    check_run_options(dict(bs=bs, crops_per_epoch=crops_per_epoch, n_acc=n_acc, lr=lr, precision=precision, workers=workers))
     return crop, patch
 
 def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; default: the bundled FIB-SEM sample)

@@ -225,6 +225,9 @@ def check_run_options(options:dict):
     for k in _NONNEG:
         v = options.get(k)
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 0): raise ValueError(f"{k} must be 0 or more, got {v!r}")
+    bs, n = options.get('bs'), options.get('crops_per_epoch')
+    if bs is not None and n is not None and n < bs:
+        raise ValueError(f"crops_per_epoch ({n}) must be at least the batch size bs ({bs}): an epoch trains on full batches only")
     lr = options.get('lr')
     if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0): raise ValueError(f"lr must be a positive number, got {lr!r}")
     dev = options.get('device')
