@@ -105,63 +105,38 @@ _SIZE = dict(type=int, nargs='+', metavar='N', conv=_one_or_zyx)
 _SKIP = ('cbs', 'progress', 'label_values')   # Python objects, not command-line values
 
 _COMMON = dict(
-    out=dict(flags=('-o', '--out'), type=str, metavar='DIR', help="output folder"),
-    crop=dict(_SIZE, help="crop size: one number or Z Y X"),
-    channels=dict(type=int, nargs='+', metavar='C', help="U-Net widths, one per level"),
-    epochs=dict(help="training epochs"),
-    bs=dict(help="batch size"),
-    crops_per_epoch=dict(help="random crops per epoch"),
-    lr=dict(help="peak learning rate"),
-    n_acc=dict(help="accumulate gradients over this many samples (default: a step every batch)"),
-    precision=dict(choices=['auto', 'bf16', 'fp16', 'fp32'],
-                   help="training precision; 'auto': the fastest that trains well on the device (bf16 or fp16 on GPUs, bf16 or fp32 on CPUs)"),
-    workers=dict(help="data loader worker processes"),
-    seed=dict(help="random seed"),
-    device=dict(type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)"))
+    out=dict(flags=('-o', '--out'), type=str, metavar='DIR'),
+    crop=dict(_SIZE),
+    channels=dict(type=int, nargs='+', metavar='C'),
+    precision=dict(choices=['auto', 'bf16', 'fp16', 'fp32']),
+    device=dict(type=_device))
 
 _CLI = {
     'pretrain mae': dict(modules=('emssl.mae',), fn='pretrain_mae',
         extra={('--dataset',): dict(help="HDF5 dataset name in the volumes")},
         params=dict(
-            volumes=dict(positional=True, nargs='*', metavar='VOLUME', help="volumes to crop from (default: the bundled FIB-SEM sample)"),
-            arch=dict(choices=['tiny', 'small', 'base', 'large', 'huge'], help="ViT size"),
-            patch_size=dict(_SIZE, flags=('--patch',), help="ViT patch size: one number or Z Y X"),
-            lr=dict(help="peak learning rate of the one-cycle schedule (AdamW)"),
-            mask_ratio=dict(help="fraction of the patches masked"),
-            norm_pix_loss=dict(help="normalise each target patch (MAE's norm_pix_loss)"),
-            show_every=dict(help="reconstruction figure every N epochs"))),
+            volumes=dict(positional=True, nargs='*', metavar='VOLUME'),
+            arch=dict(choices=['tiny', 'small', 'base', 'large', 'huge']),
+            patch_size=dict(_SIZE, flags=('--patch',)),
+            show_every=dict())),
     'pretrain simclr': dict(modules=('emssl.synapse', 'emssl.simclr'), fn='pretrain_synapses',
         params=dict(
-            synapse_dir=dict(flags=('--synapse-dir',), type=str, metavar='DIR',
-                             help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/"),
-            mode=dict(choices=['cubes', 'bbox'], help="'cubes': one SynapseCLR-style cube per synapse; 'bbox': random cubes from whole bboxes"),
-            size=dict(_SIZE, help="cube size: one number or Z Y X"),
-            arch=dict(choices=['resnet18', 'resnet34', 'resnet50'], help="3D ResNet backbone"),
-            widen_factor=dict(flags=('--widen',), help="width factor of the ResNet"),
-            bs=dict(help="batch size (per process)"),
-            opt=dict(choices=['lars', 'adamw'], help="optimiser"),
-            lr=dict(help="peak learning rate (default: 0.3 x bs / 256 for LARS, 1e-3 for AdamW)"),
-            temperature=dict(help="NT-Xent temperature"),
-            normalise=dict(choices=['cube', 'volume'], help="intensity normalisation per cube or per whole volume"),
-            radius=dict(_SIZE, help="presynaptic-side search radius: one number or Z Y X (default: the cube size; 80 in bbox mode)"),
-            cubes_per_epoch=dict(help="bbox mode: random cubes per epoch"),
-            p_cleft=dict(help="bbox mode: fraction of the cubes around a synaptic cleft"),
-            bboxes=dict(type=int, nargs='+', metavar='N', help="the bboxes to use (default: all)"))),
+            synapse_dir=dict(flags=('--synapse-dir',), type=str, metavar='DIR'),
+            mode=dict(choices=['cubes', 'bbox']),
+            size=dict(_SIZE),
+            arch=dict(choices=['resnet18', 'resnet34', 'resnet50']),
+            widen_factor=dict(flags=('--widen',)),
+            opt=dict(choices=['lars', 'adamw']),
+            normalise=dict(choices=['cube', 'volume']),
+            radius=dict(_SIZE),
+            bboxes=dict(type=int, nargs='+', metavar='N'))),
     'pretrain byol': dict(modules=('emssl.byol',), fn='pretrain_byol',
         params=dict(
-            volumes=dict(positional=True, nargs='*', metavar='VOLUME', help="volumes to crop pairs from (default: the bundled FIB-SEM sample)"),
-            patch_dir=dict(type=str, metavar='DIR', help="a folder of nnssl patch files instead of volumes"),
-            ext=dict(choices=['b2nd', 'npy'], help="patch file type in --patch-dir"),
-            preset=dict(choices=['smoke', 'full'], help="'full': byol3d's full preset (widths 32-320, 96³ crop pairs, 100 epochs); "
-                                                        "'smoke': a tiny network for a quick check"),
-            channels=dict(help="encoder widths, one per level (default: the preset's)"),
-            crop=dict(help="crop size: one number or Z Y X (default: the preset's)"),
-            min_overlap=dict(help="least overlap of the two crops (default: the preset's, 0.4)"),
-            epochs=dict(help="training epochs (default: the preset's)"),
-            bs=dict(help="batch size (crop pairs)"),
-            lr=dict(help="peak learning rate (AdamW; default: the preset's)"),
-            tau=dict(help="base EMA decay of the target network (default: the preset's)"),
-            warmup=dict(help="warm-up epochs before the cosine decay (default: the preset's)"))),
+            volumes=dict(positional=True, nargs='*', metavar='VOLUME'),
+            patch_dir=dict(type=str, metavar='DIR'),
+            ext=dict(choices=['b2nd', 'npy']),
+            preset=dict(choices=['smoke', 'full']),
+            warmup=dict())),
     'finetune': dict(modules=('emssl.finetune',), fn='finetune_unet', skip=('pairs', 'valid_pairs'),
         extra={('--images',): dict(nargs='+', metavar='VOLUME', help="training image volumes"),
                ('--masks',): dict(nargs='+', metavar='VOLUME', help="their masks, in the same order"),
@@ -170,16 +145,9 @@ _CLI = {
                ('--valid-masks',): dict(nargs='+', metavar='VOLUME', help="their masks, in the same order"),
                ('--valid-dir',): dict(metavar='DIR', help="a folder of validation pairs")},
         params=dict(
-            checkpoint=dict(type=str, metavar='PT', help="byol.pt or another U-Net encoder checkpoint (default: from scratch)"),
-            label=dict(type=int, help="the mask value of the structure, for label maps (default: binary masks)"),
-            lr=dict(help="peak learning rate of the decoder (one cycle)"),
-            freeze_encoder=dict(help="train the decoder only"),
-            encoder_lr_mult=dict(help="encoder learning rate as a fraction of the decoder's"),
-            channels=dict(help="U-Net widths from scratch (default: the checkpoint's, or 32-320)"),
-            mean=dict(help="subtracted from the input after scaling to [0, 1] (default: none)"),
-            std=dict(help="the input is divided by it after subtracting --mean (default: 1)"),
-            p_fg=dict(help="fraction of the training crops that hold foreground"),
-            roi_size=dict(_SIZE, help="sliding-window size of the validation metrics: one number or Z Y X (default: the crop size)")))}
+            checkpoint=dict(type=str, metavar='PT'),
+            label=dict(type=int),
+            roi_size=dict(_SIZE)))}
 
 def _show_default(d) -> str:
     return ' '.join(map(str, d)) if isinstance(d, (list, tuple)) else str(d)
@@ -397,7 +365,7 @@ _CLI['probe'] = dict(modules=('emssl.probe',), fn='probe_report', skip=('train',
                 sigmas=dict(type=float, nargs='+', metavar='SIGMA'),
                 box=dict(type=int, nargs='+', metavar='N', conv=_box),
                 seeds=dict(type=int, nargs='+', metavar='SEED'),
-                out=dict(flags=('-o', '--out'), type=str, metavar='DIR', required=True, help="output folder")))
+                out=dict(flags=('-o', '--out'), type=str, metavar='DIR', required=True)))
 
 def cmd_probe(args):
     "Probe frozen features against the random-init floor and the filter-bank anchor on labelled volumes."
