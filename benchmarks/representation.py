@@ -24,6 +24,8 @@ shared = root.parent/'shared'/'realdata'
 sys.path.insert(0, str(root))
 from emssl.io import open_volume, load_sample
 from emssl.probe import probe_report
+from emssl.features import encoder_layers
+from emssl.core import load_encoder
 from emssl.mae import pretrain_mae
 from emssl.byol import pretrain_byol
 
@@ -52,8 +54,12 @@ def save_vols(vols, folder):
         p = folder/f'vol{i}.npy'; np.save(p, np.ascontiguousarray(v)); out.append(str(p))
     return out
 
-def pretrain(method, vols, out, budget_s, seed):
+def pretrain(method, vols, out, budget_s, seed, reuse=False):
     "Pretrain `method` on `vols` for about `budget_s` seconds (one timed epoch sets the number of epochs); the model file."
+    done = Path(out)/f'{method}.pt'
+    if reuse and done.exists():   # a finished run of an earlier call: its model, epochs and time
+        h = (Path(out)/'history.csv').read_text().splitlines()
+        return done, len(h) - 1, float('nan')
     kw = dict(mae=dict(arch='tiny', crop=32, patch_size=4, bs=8, crops_per_epoch=256, lr=1.5e-3),
               byol=dict(preset='smoke', channels=[16, 32, 64, 128], crop=32, bs=8, crops_per_epoch=128))[method]
     fn = dict(mae=pretrain_mae, byol=pretrain_byol)[method]
@@ -71,6 +77,8 @@ def main():
     ap.add_argument('--methods', nargs='+', default=['mae', 'byol'])
     ap.add_argument('--tasks', nargs='+', default=['gala', 'neuroproof', 'tardis'])
     ap.add_argument('--out', default=str(root/'runs'/'representation'))
+    ap.add_argument('--reuse', action='store_true', help="probe the models an earlier run left in --out instead of pretraining again")
+    ap.add_argument('--all-layers', action='store_true', help="probe every layer of each encoder together (a hypercolumn) instead of the default middle and late ones")
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count())
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -80,7 +88,7 @@ def main():
         if not any((t == 'tardis') == (group == 'tomo') for t in a.tasks): continue
         vols = save_vols(unlabelled[group], out/'data'/group)
         for m in a.methods:
-            path, ep, secs = pretrain(m, vols, out/f'{m}_{group}', a.budget * 60, 0)
+            path, ep, secs = pretrain(m, vols, out/f'{m}_{group}', a.budget * 60, 0, a.reuse)
             models[(m, group)] = path; log[f'{m}_{group}'] = dict(epochs=ep, seconds=round(secs))
             print(f"pretrained {m} on {group}: {ep} epochs in {secs / 60:.1f} min", flush=True)
     results = {}
@@ -90,7 +98,8 @@ def main():
         rows = {}
         reps = [probe_report(None, t['train'], t['test'], seeds=a.seeds, **kw)]
         for m in a.methods:
-            r = probe_report(models[(m, group)], t['train'], t['test'], seeds=a.seeds, anchor=False, **kw)
+            layers = encoder_layers(load_encoder(models[(m, group)])) if a.all_layers else None
+            r = probe_report(models[(m, group)], t['train'], t['test'], seeds=a.seeds, anchor=False, layers=layers, **kw)
             reps.append({'scores': {k.replace('ssl', m).replace('random', f'{m}-random-init'): v for k, v in r['scores'].items()}})
         for r in reps:
             for k, v in r['scores'].items():
@@ -99,9 +108,16 @@ def main():
         results[name] = {k: np.asarray(v).tolist() for k, v in rows.items()}
         print(name, {k: round(float(np.mean(np.asarray(v)[:, 0])), 3) for k, v in rows.items()}, flush=True)
     env = dict(date=time.strftime('%Y-%m-%d'), machine=f"{platform.machine()}, {os.cpu_count()} cores", torch=torch.__version__,
+               layers='all (hypercolumn)' if a.all_layers else 'default (a middle and a late one)',
                python=platform.python_version(), budget_min=a.budget, seeds=a.seeds, n_per_class=a.n, pretraining=log)
     (out/'results.json').write_text(json.dumps(dict(env=env, results=results), indent=1))
-    print(markdown(env, results))
+    md = markdown(env, results)
+    print(md)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from results import write_section
+    cmd = f"python benchmarks/representation.py --budget {a.budget:g}"
+    title = "Frozen features against the random-init floor and the filter-bank anchor" + (" (all layers)" if a.all_layers else "")
+    write_section(title, md.split('\n', 2)[2], cmd + (" --reuse --all-layers" if a.all_layers else ""))
 
 def markdown(env, results):
     order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'byol') for k in (f'{m}-random-init-linear', f'{m}-linear')]
@@ -110,7 +126,7 @@ def markdown(env, results):
              f"Pretraining budget {env['budget_min']:g} min per method and data group on this machine "
              '(' + ', '.join(f"{k}: {v['epochs']} epochs" for k, v in env['pretraining'].items()) + '). '
              f"Probes: {env['n_per_class']} voxels per class, mean ± sd over seeds {env['seeds']}. AP is threshold-free; "
-             "IoU at the most probable class.", '',
+             f"IoU at the most probable class. Encoder layers probed: {env.get('layers', 'default')}.", '',
              '| features + probe | ' + ' | '.join(f'{t} AP | {t} IoU' for t in results) + ' |',
              '| --- |' + ' --- | --- |' * len(results)]
     for k in order:
