@@ -21,7 +21,8 @@ from .nets import UNetEncoder3D, MLPHead
 from .losses import byol_symmetric_loss
 from .augment import byol_augment
 from .data import CropPairs, SetEpoch, ToFloat, crop_dls
-from .train import set_precision, to_ddp, Run, check_run_options
+from .train import set_precision, to_ddp, Run, check_run_options, run_options
+from fastcore.meta import delegates
 
 # %% auto #0
 __all__ = ['BYOL_PRESETS', 'BYOL_SETUPS', 'BYOLNet', 'tau_schedule', 'ema_update_', 'byol_loss_func', 'BYOL', 'byol_learner',
@@ -167,6 +168,7 @@ def _as_volumes(volumes) -> list:
     if isinstance(volumes, (str, Path, Volume)): volumes = [volumes]
     return [v if isinstance(v, Volume) else open_volume(v) for v in volumes]
 
+@delegates(run_options)
 def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; default: the bundled FIB-SEM sample)
                   out='runs/byol', # output folder of the run
                   patch_dir=None, # a folder of nnssl patch files to crop from, instead of volumes
@@ -182,15 +184,10 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
                   tau:float=None, # base EMA decay of the target network, in (0, 1) (default: the preset's)
                   warmup:int=None, # epochs of linear learning-rate warm-up (default: the preset's)
                   n_acc:int=None, # samples per optimizer step, gradients accumulated over batches (default: a step per batch)
-                  precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decided once by the hardware, recorded in config.json)
-                  workers:int=0, # data loader worker processes
-                  seed:int=0, # random seed of the run
-                  device=None, # cpu, cuda, cuda:N or mps (default: the best available)
-                  restart:bool=False, # start over in a folder that holds a run made with other options
-                  cbs=None, # extra fastai callbacks for the fit
-                  progress:bool=True, # show a progress bar
+                  **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                  ) -> Learner:
     "Pretrain a U-Net encoder with BYOL on crop pairs of `volumes` or of the patches in `patch_dir`; `byol.pt` and the run's files go to `out`."
+    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
     if preset not in BYOL_SETUPS: raise ValueError(f"preset must be one of {list(BYOL_SETUPS)}, got {preset!r}")
     r = BYOL_SETUPS[preset]
     take = lambda v, k: r[k] if v is None else v
@@ -203,7 +200,6 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
     if not (isinstance(tau, (int, float)) and 0 < tau < 1): raise ValueError(f"tau must be between 0 and 1 (exclusive), got {tau!r}")
     if not (isinstance(min_overlap, (int, float)) and 0 < min_overlap <= 1): raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap!r}")
     if not (isinstance(warmup, int) and warmup >= 0): raise ValueError(f"warmup must be a whole number of epochs, 0 or more, got {warmup!r}")
-    if crops_per_epoch < bs: raise ValueError(f"crops_per_epoch ({crops_per_epoch}) must be at least bs ({bs}): an epoch trains on whole batches only")
     if not channels: raise ValueError("channels needs at least one width")
     n_lev = len(channels); m = 2 ** (n_lev - 1)   # n_lev - 1 poolings
     if any(c < m for c in crop) or np.prod([c // m for c in crop]) < 2:

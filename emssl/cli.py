@@ -69,6 +69,18 @@ def _read_def(src:str, node) -> dict:
     params = {p.arg: dict(default=_default(d), type=_ann_type(p.annotation), doc=docs.get(p.arg)) for p, d in pairs}
     return dict(doc=ast.get_docstring(node), params=params)
 
+def _delegates_to(node) -> list:
+    "Names of the functions that `@delegates(...)` decorators of function `node` pass **kwargs to."
+    return [d.args[0].id for d in node.decorator_list if isinstance(d, ast.Call) and getattr(d.func, 'id', None) == 'delegates'
+            and d.args and isinstance(d.args[0], ast.Name)]
+
+def _imported_from(tree, name:str, module:str) -> str:
+    "The module that `name` comes from in `module`'s source `tree` (its own, if it is not imported)."
+    for n in tree.body:
+        if isinstance(n, ast.ImportFrom) and any((a.asname or a.name) == name for a in n.names):
+            return importlib.util.resolve_name('.' * n.level + (n.module or ''), module.rsplit('.', 1)[0]) if n.level else n.module
+    return module
+
 def _signature_of(modules, name:str) -> dict:
     "Module, docstring and parameters of function `name` in the first of `modules` that defines it, read from the source."
     modules = (modules,) if isinstance(modules, str) else tuple(modules)
@@ -76,8 +88,14 @@ def _signature_of(modules, name:str) -> dict:
         spec = importlib.util.find_spec(m)
         if spec is None or not spec.origin or not spec.origin.endswith('.py'): continue
         src = Path(spec.origin).read_text(encoding='utf-8')
-        node = next((n for n in ast.parse(src).body if isinstance(n, ast.FunctionDef) and n.name == name), None)
-        if node is not None: return dict(module=m, name=name, **_read_def(src, node))
+        tree = ast.parse(src)
+        node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+        if node is not None:
+            sig = dict(module=m, name=name, **_read_def(src, node))
+            for target in _delegates_to(node):   # fastcore's @delegates(f): f's parameters stand in for **kwargs
+                sig['params'] = {**sig['params'], **{k: v for k, v in _signature_of(_imported_from(tree, target, m), target)['params'].items()
+                                                     if k not in sig['params']}}
+            return sig
     import inspect   # not defined at the top level of any of them (re-exported, or made by a decorator): import it
     for m in modules:
         f = getattr(importlib.import_module(m), name, None)

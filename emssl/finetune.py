@@ -21,7 +21,8 @@ from .nets import UNet3D, UNetEncoder3D, unet_encoder, load_encoder_into_unet, u
 from .losses import dice_bce_loss
 from .augment import Augment3D, BatchAugment, Flip, Rot90, BrightnessContrast, Gamma, GaussianNoise
 from .data import RandomCrops, MaskCrops, ToFloat, SetEpoch, crop_dls
-from .train import set_precision, to_ddp, Run, check_run_options
+from .train import set_precision, to_ddp, Run, check_run_options, run_options
+from fastcore.meta import delegates
 
 # %% auto #0
 __all__ = ['unet_from_checkpoint', 'binary_mask', 'SegCrops', 'find_pairs', 'seg_datasets', 'seg_dls', 'DiceBCELoss',
@@ -314,6 +315,7 @@ def _names(pairs) -> list:
     "The pairs as they go into config.json: paths as given, arrays by shape (without opening files again)."
     return [[str(v) if isinstance(v, (str, Path)) else _name(v) for v in p] for p in _as_pairs(pairs)]
 
+@delegates(run_options)
 def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or arrays
                   out='runs/finetune', # output folder of the run
                   checkpoint=None, # emssl model file whose U-Net encoder starts the U-Net (byol.pt, unet.pt, ...); none: from scratch
@@ -331,15 +333,10 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                   std:float=None, # input normalisation: the divisor after mean is subtracted (saved with the model)
                   p_fg:float=0.5, # fraction of the crops forced to hold foreground
                   roi_size=None, # sliding-window size for scoring whole validation volumes (default: crop)
-                  precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decided once by the hardware, recorded in config.json)
-                  workers:int=0, # data loader worker processes
-                  seed:int=0, # random seed of the run
-                  device=None, # cpu, cuda, cuda:N or mps (default: the best available)
-                  restart:bool=False, # start over in a folder that holds a run made with other options
-                  cbs=None, # extra fastai callbacks for the fit
-                  progress:bool=True, # show a progress bar
+                  **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                  ) -> Learner:
     "Fine-tune a `UNet3D` (from `checkpoint`, or from scratch) on labelled (image, mask) `pairs`; `unet.pt`, metrics.json and the run's files go to `out`."
+    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
     crop = zyx(crop, 'crop size')
     roi = zyx(roi_size, 'roi_size') if roi_size is not None else crop
     ck = None if checkpoint is None else str(checkpoint) if isinstance(checkpoint, (str, Path)) else f"a {type(checkpoint).__name__} module"
@@ -350,7 +347,6 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
     check_run_options(options)
     if not (isinstance(encoder_lr_mult, (int, float)) and encoder_lr_mult >= 0): raise ValueError(f"encoder_lr_mult must be >= 0, got {encoder_lr_mult!r}")
     if std is not None and not std > 0: raise ValueError(f"std must be positive, got {std!r}")
-    if crops_per_epoch < bs: raise ValueError(f"crops_per_epoch ({crops_per_epoch}) must be at least bs ({bs}): an epoch trains on whole batches only")
     enc = None if checkpoint is None else unet_encoder(checkpoint)   # the file, read and checked
     if enc is not None: _check_encoder(enc, None, channels, None if isinstance(checkpoint, nn.Module) else checkpoint)
     levels = len(enc.channels if enc is not None else channels or (32, 64, 128, 256, 320)); f = 2 ** (levels - 1)

@@ -19,7 +19,8 @@ from .core import DataError, zyx, show_slices, register_model
 from .io import Volume
 from .augment import BatchAugment, mae_augment
 from .data import RandomCrops, crop_dls, SetEpoch, ToFloat
-from .train import Run, set_precision, to_ddp, check_run_options
+from .train import Run, set_precision, to_ddp, check_run_options, run_options
+from fastcore.meta import delegates
 from .vit import ViT3D, Block, PosEmbed3D, VIT3D_PRESETS, patch_grid, _preset, _init_weights
 
 # %% auto #0
@@ -247,6 +248,7 @@ def _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, 
     check_run_options(dict(bs=bs, crops_per_epoch=crops_per_epoch, n_acc=n_acc, lr=lr, precision=precision, workers=workers))
     return crop, patch
 
+@delegates(run_options)
 def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; default: the bundled FIB-SEM sample)
                  out='runs/mae', # output folder of the run
                  arch:str='small', # ViT size: tiny, small, base, large or huge (`VIT3D_PRESETS`)
@@ -260,15 +262,10 @@ def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; defau
                  norm_pix_loss:bool=False, # normalise each target patch by its mean and variance (MAE's norm_pix_loss)
                  n_acc:int=None, # accumulate gradients: a weight update every `n_acc` crops (default: every batch)
                  show_every:int=1, # a reconstruction figure every N epochs
-                 precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decided once by the hardware, recorded in config.json)
-                 workers:int=2, # data loader worker processes
-                 seed:int=0, # random seed of the run
-                 device=None, # cpu, cuda, cuda:N or mps (default: the best available)
-                 restart:bool=False, # start over in a folder that holds a run made with other options
-                 cbs=None, # extra fastai callbacks for the fit
-                 progress:bool=True, # show a progress bar
+                 **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                 ) -> Learner:
     "Pretrain an MAE on random crops of `volumes`; the run, its history and the model `mae.pt` go to `out`."
+    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
     from emssl.io import open_volume, load_sample
     crop, patch = _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers)
     vols = [load_sample()] if not volumes else [v if isinstance(v, Volume) else open_volume(v) for v in volumes]

@@ -22,7 +22,8 @@ from .nets import ResNet3D, resnet3d_18, resnet3d_34, resnet3d_50, MLPHead
 from .losses import nt_xent
 from .augment import Augment3D, simclr_augment
 from .data import RandomCrops, crop_dls, ToFloat, SetEpoch
-from .train import set_precision, to_ddp, Run, check_run_options, rank0_first
+from .train import set_precision, to_ddp, Run, check_run_options, rank0_first, run_options
+from fastcore.meta import delegates
 from .evaluate import embed_dataset, knn_accuracy
 from .synapse import SynapseProject, BBoxCubes, cache_cubes
 
@@ -183,6 +184,7 @@ def _positive(v, name:str):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be a positive number, got {v!r}")
 
+@delegates(run_options)
 def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/ and bbox_{N}/ per bbox
                       out='runs/simclr', # output folder of the run
                       mode:str='cubes', # 'cubes': one cube per synapse, centred on its cleft; 'bbox': random cubes from whole bboxes
@@ -200,16 +202,11 @@ def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw
                       temperature:float=0.1, # NT-Xent temperature
                       epochs:int=100, # training epochs
                       bs:int=32, # batch size (cubes mode: at most the number of usable synapses)
-                      precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decided once by the hardware, recorded in config.json)
-                      workers:int=0, # data loader worker processes
-                      seed:int=0, # random seed of the run
-                      device=None, # cpu, cuda, cuda:N or mps (default: the best available)
-                      restart:bool=False, # start over in a folder that holds a run made with other options
-                      cbs=None, # extra fastai callbacks for the fit
-                      progress:bool=True, # show a progress bar
+                      **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                      ) -> Learner:
     "Pretrain SimCLR on the SynapseCLR-style cubes of the synapse project `synapse_dir`; the run's files go to `out`."
-    options = {k: v for k, v in locals().items() if k not in ('cbs', 'progress')}
+    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    options = {k: v for k, v in locals().items() if k not in ('cbs', 'progress', 'kwargs')}
     check_run_options(options)
     if mode not in ('cubes', 'bbox'): raise ValueError(f"mode must be 'cubes' or 'bbox', got {mode!r}")
     if normalise not in ('cube', 'volume'): raise ValueError(f"normalise must be 'cube' or 'volume', got {normalise!r}")

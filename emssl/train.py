@@ -21,8 +21,8 @@ from .core import DataError, read_checkpoint, config_diff, default_device, set_s
 
 # %% auto #0
 __all__ = ['cpu_bf16_flags', 'cpu_bf16_speedup', 'choose_precision', 'best_precision', 'AMP', 'set_precision', 'rng_state',
-           'set_rng_state', 'StopOnNaN', 'check_run_options', 'Run', 'DDPTrainer', 'init_distributed', 'to_ddp',
-           'rank0_first', 'free_port', 'run_torchrun']
+           'set_rng_state', 'StopOnNaN', 'check_run_options', 'run_options', 'Run', 'DDPTrainer', 'init_distributed',
+           'to_ddp', 'rank0_first', 'free_port', 'run_torchrun']
 
 # %% ../nbs/20_train.ipynb #d86d284c
 _BF16_FLAGS = ('amx_bf16', 'avx512_bf16')
@@ -235,6 +235,19 @@ def check_run_options(options:dict):
         raise ValueError(f"device must be cpu, cuda, cuda:N or mps, got {dev!r}")
     if options.get('precision', 'auto') not in ('auto', 'bf16', 'fp16', 'fp32'):
         raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {options['precision']!r}")
+
+def run_options(precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decided once by the hardware, recorded in config.json)
+                workers:int=0, # data loader worker processes
+                seed:int=0, # random seed of the run
+                device=None, # cpu, cuda, cuda:N or mps (default: the best available)
+                restart:bool=False, # start over in a folder that holds a run made with other options
+                cbs=None, # extra fastai callbacks for the fit
+                progress:bool=True, # show a progress bar
+               ) -> dict:
+    "The options every training pipeline takes (through `@delegates(run_options)`), checked, in this order."
+    o = dict(precision=precision, workers=workers, seed=seed, device=device, restart=restart, cbs=cbs, progress=progress)
+    check_run_options(o)
+    return o
 
 class Run:
     "A training run in folder `out`: options, lock, seed, precision, resumable `last.pt`, history, plot and model file."
