@@ -89,7 +89,7 @@ def main():
         vols = save_vols(unlabelled[group], out/'data'/group)
         for m in a.methods:
             path, ep, secs = pretrain(m, vols, out/f'{m}_{group}', a.budget * 60, 0, a.reuse)
-            models[(m, group)] = path; log[f'{m}_{group}'] = dict(epochs=ep, seconds=round(secs))
+            models[(m, group)] = path; log[f'{m}_{group}'] = dict(epochs=ep, seconds=None if secs != secs else round(secs))
             print(f"pretrained {m} on {group}: {ep} epochs in {secs / 60:.1f} min", flush=True)
     results = {}
     for name in a.tasks:
