@@ -224,5 +224,5 @@ def _write_report(out, report, first, target, probs):
 def report_table(report:dict):
     "The scores of a `probe_report` as a pandas table: one row per method, AP / IoU / Dice columns per class."
     import pandas as pd
-    rows = {m: {f'{c} {k}': v for c, d in s.items() for k, v in d.items()} for m, s in report['scores'].items()}
+    rows = {m: {f'{c} {k}': float(v) for c, d in s.items() for k, v in d.items() if k != 'per_seed'} for m, s in report['scores'].items()}
     return pd.DataFrame(rows).T.round(3)
