@@ -383,6 +383,8 @@ class Run:
         ax.plot(range(1, len(self.losses) + 1), self.losses, label='train (smoothed, per batch)')
         for j, name in enumerate(self.names[1:], 2):   # validation loss and metrics (e.g. a baseline's loss), per epoch
             ax.plot(self.epoch_ends, [r[j] for r in self.rows], 'o-', ms=3, label=f'{name} (per epoch)')
+        vals = np.asarray(self.losses + [v for r in self.rows for v in r[2:]], float)
+        if len(vals) and np.isfinite(vals).all() and (vals > 0).all() and vals.max() > 10 * vals.min(): ax.set_yscale('log')   # early losses would flatten the rest
         ax.set_xlabel('batch'); ax.set_ylabel(ylabel); ax.legend(fontsize=8); fig.tight_layout()
         _atomic_write(self.out/'loss.png', lambda p: fig.savefig(p, dpi=90, format='png')); plt.close(fig)
 
