@@ -173,10 +173,11 @@ def _builder(kind, path=None):
     return _MODELS[kind]
 
 def _plain_cfg(o):
-    "Configs as JSON-like data: tuples to lists, numpy scalars to Python numbers."
-    if isinstance(o, dict): return {str(k): _plain_cfg(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [_plain_cfg(v) for v in o]
+    "Plain Python for configs, JSON and `weights_only` checkpoints: dicts, lists (from tuples and fastai's `L`), numbers (from numpy scalars), tensors (from arrays), strings (from paths)."
+    if isinstance(o, dict): return {k: _plain_cfg(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)) or type(o).__name__ == 'L': return [_plain_cfg(v) for v in o]
     if isinstance(o, np.generic): return o.item()
+    if isinstance(o, np.ndarray): return torch.from_numpy(o.copy())
     if isinstance(o, Path): return str(o)
     return o
 

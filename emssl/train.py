@@ -90,14 +90,6 @@ def set_precision(learn:Learner, precision:str='auto') -> Learner:
 # %% ../nbs/20_train.ipynb #4628a5bc
 def _unwrap(model): return getattr(model, 'module', model)
 
-def _plain(o):
-    "fastai containers (`L`), tuples and numpy values as plain Python, recursively, so `weights_only` loading accepts them."
-    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)) or type(o).__name__ == 'L': return [_plain(v) for v in o]
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, np.ndarray): return torch.from_numpy(o.copy())
-    return o
-
 def _atomic_write(path:Path, write):
     "`write(tmp)` to a temporary name beside `path`, then rename it to `path`: readers never see half a file."
     tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
@@ -135,7 +127,7 @@ def _all_generators(learn) -> dict:
 
 def _gen_state(g):
     if isinstance(g, torch.Generator): return g.get_state()
-    if isinstance(g, random.Random): return _plain(g.getstate())
+    if isinstance(g, random.Random): return _plain_cfg(g.getstate())
     return g.bit_generator.state
 
 def _set_gen_state(g, s):
@@ -147,7 +139,7 @@ def rng_state(learn:Learner) -> dict:
     "The complete random state of a training run: global generators, and those of `learn`'s callbacks and data."
     npv, gens = np.random.get_state(), _all_generators(learn)
     return {'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            'numpy': [npv[0], torch.from_numpy(npv[1].astype(np.int64)), *map(_plain, npv[2:])], 'python': _plain(random.getstate()),
+            'numpy': [npv[0], torch.from_numpy(npv[1].astype(np.int64)), *map(_plain_cfg, npv[2:])], 'python': _plain_cfg(random.getstate()),
             'generators': {k: _gen_state(g) for k, g in gens.items()}}
 
 def set_rng_state(learn:Learner, st:dict):
@@ -333,7 +325,7 @@ class Run:
         ga = next((cb for cb in learn.cbs if isinstance(cb, GradientAccumulation)), None)
         model = _unwrap(learn.model)
         ck = {'format': 'emssl-run', 'method': self.method, 'model': model.state_dict(),
-              'opt': _plain(learn.opt.state_dict()) if learn.opt is not None else None,
+              'opt': _plain_cfg(learn.opt.state_dict()) if learn.opt is not None else None,
               'epoch': int(epoch), 'n_epoch': int(learn.n_epoch), 'names': self.names, 'rows': self.rows,
               'losses': self.losses, 'epoch_ends': self.epoch_ends, 'rng': rng_state(learn),
               'smooth': [int(learn.recorder.smooth_loss.count), learn.recorder.smooth_loss.val.detach().cpu().clone()],
