@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .core import DataError, zyx, default_device, load_encoder
 from .io import Volume, open_volume
+from .data import ToFloat
 
 # %% auto #0
 __all__ = ['encoder_layers', 'default_layers', 'layer_features', 'window_multiple', 'extract_features']
@@ -72,10 +73,8 @@ def window_multiple(enc) -> tuple:
 
 # %% ../nbs/31_features.ipynb #2a7c31aa
 def _to_float(a:np.ndarray, mean=None, std=None) -> np.ndarray:
-    "As the training pipelines see their input: integers scaled to [0, 1], then `(x - mean) / std`."
-    x = a.astype(np.float32) / (np.iinfo(a.dtype).max if np.issubdtype(a.dtype, np.integer) else 1)
-    if a.dtype == bool: x = a.astype(np.float32)
-    return (x - mean) / (std or 1.) if mean is not None else x
+    "`a` as the training pipelines see their input (`ToFloat`: integers scaled to [0, 1], then `(x - mean) / std`), float32."
+    return ToFloat(mean, std)._f(torch.from_numpy(np.ascontiguousarray(a))).numpy()
 
 def _read_reflect(v, start, size) -> np.ndarray:
     "The box at `start` of `size` from `v` (a `Volume` or array), mirrored (numpy 'symmetric') where it leaves the volume."
