@@ -54,20 +54,24 @@ def save_vols(vols, folder):
         p = folder/f'vol{i}.npy'; np.save(p, np.ascontiguousarray(v)); out.append(str(p))
     return out
 
+MODEL_FILE = dict(mae='mae.pt', mim='mae.pt', byol='byol.pt')
+UNET = [16, 32, 64, 128]   # the U-Net widths of BYOL and of the convolutional MAE (mim) alike
+
 def pretrain(method, vols, out, budget_s, seed, reuse=False):
     "Pretrain `method` on `vols` for about `budget_s` seconds (one timed epoch sets the number of epochs); the model file."
-    done = Path(out)/f'{method}.pt'
+    done = Path(out)/MODEL_FILE[method]
     if reuse and done.exists():   # a finished run of an earlier call: its model, epochs and time
         h = (Path(out)/'history.csv').read_text().splitlines()
         return done, len(h) - 1, float('nan')
     kw = dict(mae=dict(arch='tiny', crop=32, patch_size=4, bs=8, crops_per_epoch=256, lr=1.5e-3),
-              byol=dict(preset='smoke', channels=[16, 32, 64, 128], crop=32, bs=8, crops_per_epoch=128))[method]
-    fn = dict(mae=pretrain_mae, byol=pretrain_byol)[method]
+              mim=dict(arch='unet', channels=UNET, crop=32, patch_size=8, bs=8, crops_per_epoch=128, lr=2e-3),
+              byol=dict(preset='smoke', channels=UNET, crop=32, bs=8, crops_per_epoch=128))[method]
+    fn = dict(mae=pretrain_mae, mim=pretrain_mae, byol=pretrain_byol)[method]
     t = time.perf_counter(); fn(vols, out=str(out) + '_timing', epochs=1, workers=0, seed=seed, progress=False, restart=True, **kw)
     per_epoch = time.perf_counter() - t
     epochs = max(1, int(budget_s / per_epoch))
     t = time.perf_counter(); fn(vols, out=str(out), epochs=epochs, workers=0, seed=seed, progress=False, **kw)
-    return Path(out)/f'{method}.pt', epochs, time.perf_counter() - t
+    return done, epochs, time.perf_counter() - t
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -78,6 +82,9 @@ def main():
     ap.add_argument('--tasks', nargs='+', default=['gala', 'neuroproof', 'tardis'])
     ap.add_argument('--out', default=str(root/'runs'/'representation'))
     ap.add_argument('--reuse', action='store_true', help="probe the models an earlier run left in --out instead of pretraining again")
+    ap.add_argument('--finetune', type=float, default=0, help="also fine-tune a U-Net on the one labelled training crop of each task for this many minutes, from each U-Net method's pretraining and from scratch, and score Dice on the test crop")
+    ap.add_argument('--ft-seeds', type=int, nargs='+', default=[0, 1], help="fine-tuning seeds")
+    ap.add_argument('--ft-tasks', nargs='+', default=['gala', 'neuroproof'], help="tasks to fine-tune on")
     ap.add_argument('--all-layers', action='store_true', help="probe every layer of each encoder together (a hypercolumn) instead of the default middle and late ones")
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count())
@@ -91,6 +98,10 @@ def main():
             path, ep, secs = pretrain(m, vols, out/f'{m}_{group}', a.budget * 60, 0, a.reuse)
             models[(m, group)] = path; log[f'{m}_{group}'] = dict(epochs=ep, seconds=None if secs != secs else round(secs))
             print(f"pretrained {m} on {group}: {ep} epochs in {secs / 60:.1f} min", flush=True)
+    if a.finetune:
+        ft = finetune_compare(tasks, models, a, out)
+        write_finetune_section(ft, a)
+        if a.reuse: return
     results = {}
     for name in a.tasks:
         t, group = tasks[name], 'tomo' if name == 'tardis' else 'em'
@@ -116,11 +127,54 @@ def main():
     sys.path.insert(0, str(Path(__file__).parent))
     from results import write_section
     cmd = f"python benchmarks/representation.py --budget {a.budget:g}"
-    title = "Frozen features against the random-init floor and the filter-bank anchor" + (" (all layers)" if a.all_layers else "")
-    write_section(title, md.split('\n', 2)[2], cmd + (" --reuse --all-layers" if a.all_layers else ""))
+    title = "Frozen features against the random-init floor and the filter-bank anchor" + (" (all layers)" if a.all_layers else "") \
+            + ("" if a.methods == ['mae', 'byol'] else f": {', '.join(a.methods)}")
+    write_section(title, md.split('\n', 2)[2], cmd + f" --methods {' '.join(a.methods)}" + (" --reuse --all-layers" if a.all_layers else ""))
+
+def finetune_compare(tasks, models, a, out):
+    "Dice on each task's test crop of a U-Net fine-tuned on its one training crop: from each U-Net pretraining and from scratch, same epochs."
+    from emssl.finetune import finetune_unet
+    from emssl.probe import boundary_mask
+    res = {}
+    for name in a.ft_tasks:
+        t, group = tasks[name], 'tomo' if name == 'tardis' else 'em'
+        lab = (lambda l: boundary_mask(l)) if t.get('boundary') else (lambda l: (l > 0).astype(np.uint8))
+        train = [(img, lab(l)) for img, l in t['train']]
+        test = [(img, lab(l)) for img, l in t['test']]
+        starts = {'scratch': None, **{m: models[(m, group)] for m in a.methods if m in ('mim', 'byol')}}
+        kw = dict(channels=UNET, crop=32, roi_size=32, bs=4, crops_per_epoch=32, lr=2e-3, workers=0, progress=False)
+        t0 = time.perf_counter()
+        finetune_unet(train, out=str(out/f'ft_{name}_timing'), epochs=1, seed=0, restart=True, **kw)
+        epochs = max(1, int(a.finetune * 60 / (time.perf_counter() - t0)))
+        res[name] = {'epochs': epochs}
+        for start, ck in starts.items():
+            dice = []
+            for seed in a.ft_seeds:
+                o = out/f'ft_{name}_{start}_s{seed}'
+                finetune_unet(train, out=str(o), checkpoint=None if ck is None else str(ck), valid_pairs=test, epochs=epochs, seed=seed, **kw)
+                dice.append(float(np.mean([v['dice'] for v in json.loads((o/'metrics.json').read_text()).values()])))
+            res[name][start] = dice
+            print(f"fine-tune {name} from {start}: Dice {np.mean(dice):.3f} ± {np.std(dice):.3f} ({epochs} epochs)", flush=True)
+    (out/'finetune.json').write_text(json.dumps(res, indent=1))
+    return res
+
+def write_finetune_section(res, a):
+    starts = [k for k in ('scratch', 'mim', 'byol') if all(k in r for r in res.values())]
+    lines = [f"torch {torch.__version__}. A U-Net (widths {'-'.join(map(str, UNET))}) fine-tuned on the one labelled training crop of each task for about "
+             f"{a.finetune:g} min (the same epochs for every start: " + ', '.join(f"{k} {r['epochs']}" for k, r in res.items()) +
+             f"), 32³ crops; Dice of the thresholded sliding-window prediction on the held-out test crop, mean ± sd over seeds {a.ft_seeds}. "
+             "The encoder starts from the pretraining of the row (the same models as the frozen probes above) or at random.", '',
+             '| start | ' + ' | '.join(f'{t} Dice' for t in res) + ' |', '| --- |' + ' --- |' * len(res)]
+    for k in starts:
+        lines.append(f'| {k} | ' + ' | '.join(f"{np.mean(r[k]):.3f} ± {np.std(r[k]):.3f}" for r in res.values()) + ' |')
+    md = '\n'.join(lines); print(md)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from results import write_section
+    write_section("Fine-tuning from pretraining against scratch, one labelled crop", md,
+                  f"python benchmarks/representation.py --budget {a.budget:g} --finetune {a.finetune:g} --methods {' '.join(a.methods)}")
 
 def markdown(env, results):
-    order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'byol') for k in (f'{m}-random-init-linear', f'{m}-linear')]
+    order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'mim', 'byol') for k in (f'{m}-random-init-linear', f'{m}-linear')]
     lines = [f"_Run {env['date']} on {env['machine']}, torch {env['torch']}, Python {env['python']}; reproduce with "
              f"`python benchmarks/representation.py --budget {env['budget_min']:g}`._", '',
              f"Pretraining budget {env['budget_min']:g} min per method and data group on this machine "

@@ -17,7 +17,7 @@ from fastai.callback.schedule import ParamScheduler, SchedLin, SchedCos, combine
 from fastai.optimizer import Adam
 from .core import DataError, zyx, register_model, _builder
 from .io import Volume, open_volume, load_sample, PatchFolder
-from .nets import UNetEncoder3D, MLPHead
+from .nets import UNetEncoder3D, MLPHead, unet_pools, voxel_size_of, pool_multiple
 from .losses import byol_symmetric_loss
 from .augment import byol_augment
 from .data import CropPairs, SetEpoch, ToFloat, crop_dls
@@ -130,7 +130,7 @@ BYOL_SETUPS = {
     'smoke': dict(channels=(4, 8, 8, 16, 16), proj_dim=16, hidden=32, epochs=2, warmup=0, crop=32, patch=64,
                   min_overlap=0.4, tau=0.99, lr=1e-3)}
 
-def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, precision:str='auto',
+def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, precision:str='auto', pools=None,
                  n_acc:int=None, lr:float=None, epochs:int=None, tau:float=None, warmup:int=None, proj_dim:int=None,
                  hidden:int=None, wd:float=1e-2, augment:bool=True, cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` that pretrains a `BYOLNet` on crop-pair (or crop) `dls`; `preset` 'smoke', 'full' or None (byol3d's full preset)."
@@ -138,8 +138,8 @@ def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, pr
     r = dict(BYOL_SETUPS[preset if preset is not None else 'full'])
     channels = tuple(channels or r['channels'])
     r.update({k: v for k, v in dict(lr=lr, epochs=epochs, tau=tau, warmup=warmup, proj_dim=proj_dim, hidden=hidden).items() if v is not None})
-    if encoder is None: encoder = UNetEncoder3D(in_chans=dls.one_batch()[0].shape[1], channels=channels)
-    r['channels'] = tuple(getattr(encoder, 'channels', channels))
+    if encoder is None: encoder = UNetEncoder3D(in_chans=dls.one_batch()[0].shape[1], channels=channels, pools=pools)
+    r['channels'], r['pools'] = tuple(getattr(encoder, 'channels', channels)), getattr(encoder, 'pools', pools)
     model = BYOLNet(encoder, r['proj_dim'], r['hidden'])
     cbs = [SetEpoch(), ToFloat(), BYOL(r['tau'], augment=augment, recipe=r)] + ([GradientAccumulation(n_acc)] if n_acc else []) + list(cbs or [])
     learn = Learner(dls, model, loss_func=byol_loss_func, opt_func=Adam, wd=wd, cbs=cbs, **kwargs)
@@ -175,7 +175,8 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
                   ext:str='b2nd', # extension of the patch files in patch_dir: b2nd or npy
                   preset:str='smoke', # recipe: 'smoke' (tiny widths, 2 epochs of 32³ crops: a quick check) or 'full' (byol3d's full preset: widths 32-320, 96³ crops, 100 epochs)
                   channels=None, # U-Net encoder widths, one per level (default: the preset's)
-                  crop=None, # crop size, one number or (z, y, x), at least 2^(levels - 1) per axis (default: the preset's)
+                  crop=None, # crop size, one number or (z, y, x), at least the product of the poolings per axis (default: the preset's)
+                  voxel_size=None, # (z, y, x) voxel size that sets the U-Net's per-axis pooling (`unet_pools`; default: the volumes' own, isotropic when unknown)
                   min_overlap:float=None, # least overlap of the two crops of a pair, in (0, 1] (default: the preset's, 0.4)
                   epochs:int=None, # training epochs (default: the preset's)
                   bs:int=8, # crop pairs per batch
@@ -201,12 +202,14 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
     if not (isinstance(min_overlap, (int, float)) and 0 < min_overlap <= 1): raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap!r}")
     if not (isinstance(warmup, int) and warmup >= 0): raise ValueError(f"warmup must be a whole number of epochs, 0 or more, got {warmup!r}")
     if not channels: raise ValueError("channels needs at least one width")
-    n_lev = len(channels); m = 2 ** (n_lev - 1)   # n_lev - 1 poolings
-    if any(c < m for c in crop) or np.prod([c // m for c in crop]) < 2:
-        raise ValueError(f"crop {crop} is too small for the U-Net encoder of {n_lev} levels: each axis needs at least {m} voxels "
-                         f"({n_lev - 1} poolings) and the deepest level more than one voxel")
     if patch_dir is not None and volumes: raise ValueError("give volumes or patch_dir, not both")
     vols = list(PatchFolder(patch_dir, ext, crop=crop)) if patch_dir is not None else _as_volumes(volumes)
+    n_lev = len(channels); pools = unet_pools(n_lev, voxel_size if voxel_size is not None else voxel_size_of(vols))
+    m = pool_multiple(pools)
+    if any(c < k for c, k in zip(crop, m)) or np.prod([c // k for c, k in zip(crop, m)]) < 2:
+        raise ValueError(f"crop {crop} is too small for the U-Net encoder of {n_lev} levels with poolings {pools}: each axis "
+                         f"needs at least {m} voxels (z, y, x) and the deepest level more than one voxel")
+    options['pools'] = pools
     for v in vols:
         if any(c > s for c, s in zip(crop, v.shape)):
             raise DataError(f"volume of shape {tuple(v.shape)} (z, y, x) is smaller than the crop {crop}", getattr(v, 'path', None))
@@ -215,7 +218,7 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
         pairs = lambda n, s: CropPairs(vols, crop, min_overlap=min_overlap, n=n, seed=s)
         dls = crop_dls(pairs(crops_per_epoch, seed), pairs(max(bs, crops_per_epoch // 8), seed + 1), bs=bs, n_inp=2,
                        num_workers=workers, device=device)
-        learn = byol_learner(dls, channels=channels, preset=preset, precision=run.precision, n_acc=n_acc, lr=lr, epochs=epochs,
+        learn = byol_learner(dls, channels=channels, pools=pools, preset=preset, precision=run.precision, n_acc=n_acc, lr=lr, epochs=epochs,
                              tau=tau, warmup=warmup)
         net = _net(learn.model)
         run.write_config(model=net.config, recipe=learn.byol.recipe)

@@ -126,6 +126,7 @@ _COMMON = dict(
     out=dict(flags=('-o', '--out'), type=str, metavar='DIR'),
     crop=dict(_SIZE),
     channels=dict(type=int, nargs='+', metavar='C'),
+    voxel_size=dict(type=float, nargs='+', metavar='NM', conv=_one_or_zyx),
     precision=dict(choices=['auto', 'bf16', 'fp16', 'fp32']),
     device=dict(type=_device))
 
@@ -134,7 +135,7 @@ _CLI = {
         extra={('--dataset',): dict(help="HDF5 dataset name in the volumes")},
         params=dict(
             volumes=dict(positional=True, nargs='*', metavar='VOLUME'),
-            arch=dict(choices=['tiny', 'small', 'base', 'large', 'huge']),
+            arch=dict(choices=['unet', 'tiny', 'small', 'base', 'large', 'huge']),
             patch_size=dict(_SIZE, flags=('--patch',)),
             show_every=dict())),
     'pretrain simclr': dict(modules=('emssl.synapse', 'emssl.simclr'), fn='pretrain_synapses',
@@ -377,7 +378,6 @@ _CLI['probe'] = dict(modules=('emssl.probe',), fn='probe_report', skip=('train',
            ('--test-labels',): dict(nargs='+', metavar='VOLUME', required=True, help="their labels or masks, in the same order")},
     params=dict(model=dict(type=str, metavar='PT'),
                 classes=dict(type=int, nargs='+', metavar='VALUE'),
-                voxel_size=dict(type=float, nargs='+', metavar='NM', conv=_one_or_zyx),
                 layers=dict(type=str, nargs='+', metavar='LAYER'),
                 window=dict(_SIZE), halo=dict(_SIZE),
                 sigmas=dict(type=float, nargs='+', metavar='SIGMA'),

@@ -158,7 +158,7 @@ def config_diff(a:dict, b:dict, ignore=()) -> dict:
 # %% ../nbs/00_core.ipynb #2f2818ee
 MODEL_FORMAT = 'emssl-model'
 _MODELS = {}   # kind -> (build(config) -> module, encoder(module) -> module)
-_HOMES = {'ViT3D': 'emssl.vit', 'MAE3D': 'emssl.mae', 'ResNet3D': 'emssl.nets', 'UNetEncoder3D': 'emssl.nets',
+_HOMES = {'ViT3D': 'emssl.vit', 'MAE3D': 'emssl.mae', 'ConvMAE3D': 'emssl.mae', 'ResNet3D': 'emssl.nets', 'UNetEncoder3D': 'emssl.nets',
           'UNet3D': 'emssl.nets', 'SimCLRNet': 'emssl.simclr', 'BYOLNet': 'emssl.byol'}   # imported on demand
 
 def register_model(kind:str, build, encoder=None, home:str=None):

@@ -61,10 +61,10 @@ def layer_features(enc, x:torch.Tensor, layers) -> dict:
     return {l: out[l] for l in layers}
 
 def window_multiple(enc) -> tuple:
-    "The multiple (z, y, x) a window's size must be: the patch (ViT), 2^(levels-1) (U-Net), the total stride (ResNet)."
+    "The multiple (z, y, x) a window's size must be: the patch (ViT), the product of the poolings (U-Net), the total stride (ResNet)."
     k = _kind(enc)
     if k == 'ViT3D': return tuple(enc.patch_size)
-    if k == 'UNetEncoder3D': return getattr(enc, 'pool_multiple', (2 ** (len(enc.channels) - 1),) * 3)
+    if k == 'UNetEncoder3D': return enc.pool_multiple
     s = np.ones(3, int)
     for m in [enc.conv1] + ([] if enc.no_max_pool else [enc.maxpool]) + [getattr(enc, f'layer{i}')[0] for i in range(2, 5)]:
         st = getattr(m, 'stride', None) or getattr(getattr(m, 'conv1', None), 'stride', 1)

@@ -17,7 +17,7 @@ from fastai.optimizer import Adam
 from monai.inferers import sliding_window_inference
 from .core import DataError, zyx, crop_padded, check_volume, config_diff, load_model
 from .io import Volume, open_volume, write_volume, detect_format, check_output_path
-from .nets import UNet3D, UNetEncoder3D, unet_encoder, load_encoder_into_unet, unet_splitter
+from .nets import UNet3D, UNetEncoder3D, unet_encoder, load_encoder_into_unet, unet_splitter, unet_pools, voxel_size_of, pool_multiple
 from .losses import dice_bce_loss
 from .augment import Augment3D, BatchAugment, Flip, Rot90, BrightnessContrast, Gamma, GaussianNoise
 from .data import RandomCrops, MaskCrops, ToFloat, SetEpoch, crop_dls
@@ -38,12 +38,12 @@ def _check_encoder(enc:UNetEncoder3D, in_chans=None, channels=None, path=None):
         raise DataError("the checkpoint's encoder does not fit the U-Net asked for (" + '; '.join(
             f"{k}: {a} in the checkpoint, {b} asked for" for k, (a, b) in diff.items()) + ")", path)
 
-def unet_from_checkpoint(checkpoint=None, in_chans:int=None, out_chans:int=1, channels=None) -> UNet3D:
+def unet_from_checkpoint(checkpoint=None, in_chans:int=None, out_chans:int=1, channels=None, pools=None) -> UNet3D:
     "A `UNet3D` around the `UNetEncoder3D` of `checkpoint` (an emssl model file holding one, or a module; None: from scratch)."
-    if checkpoint is None: return UNet3D(in_chans or 1, out_chans, channels or (32, 64, 128, 256, 320))
+    if checkpoint is None: return UNet3D(in_chans or 1, out_chans, channels or (32, 64, 128, 256, 320), pools)
     enc = unet_encoder(checkpoint)
     _check_encoder(enc, in_chans, channels, None if isinstance(checkpoint, nn.Module) else checkpoint)
-    return load_encoder_into_unet(UNet3D(enc.in_chans, out_chans, enc.channels), enc)
+    return load_encoder_into_unet(UNet3D(enc.in_chans, out_chans, enc.channels, enc.pools), enc)
 
 # %% ../nbs/26_finetune.ipynb #71854428
 def _open(v, what, ndims=(3,)):
@@ -221,12 +221,12 @@ class Finetune(Callback):
         return lr if isinstance(lr, (slice, list, tuple)) else [lr * self.encoder_lr_mult, lr]
 
 def finetune_learner(dls, checkpoint=None, freeze_encoder:bool=False, encoder_lr_mult:float=0.1, lr:float=1e-3,
-                     train_norm:bool=False, channels=None, in_chans:int=None, out_chans:int=1, augment=True,
+                     train_norm:bool=False, channels=None, in_chans:int=None, out_chans:int=1, augment=True, pools=None,
                      bce_weight:float=0.5, mean:float=None, std:float=None, precision:str='auto', wd:float=1e-2,
                      cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` fine-tuning a `UNet3D` from `checkpoint` (None: from scratch) on (image, mask) crop `dls`."
     ft = Finetune(freeze_encoder, encoder_lr_mult, train_norm, bce_weight)
-    model = unet_from_checkpoint(checkpoint, in_chans, out_chans, channels)
+    model = unet_from_checkpoint(checkpoint, in_chans, out_chans, channels, pools)
     aug = seg_augment() if augment is True else (augment or None)
     cbs = [SetEpoch(), ToFloat(mean, std), ft] + ([BatchAugment(aug, targets=True)] if aug else []) + list(cbs or [])
     learn = Learner(dls, model, loss_func=DiceBCELoss(bce_weight), opt_func=Adam, lr=ft.lrs(lr),
@@ -260,11 +260,11 @@ def segment(model, volume, roi_size=64, overlap:float=0.25, bs:int=4, mode:str='
     v = _open(volume, 'volume', ndims=(3, 4))
     a = np.asarray(v)
     if a.ndim == 3: a = a[None]
-    f = 2 ** (len(net.encoder.channels) - 1)
+    f = net.encoder.pool_multiple
     want = zyx(roi_size, 'roi_size')
-    if any(r % f for r in want): raise ValueError(f"roi_size {want} must be divisible by {f} (the U-Net pools {len(net.encoder.channels) - 1} times)")
+    if any(r % k for r, k in zip(want, f)): raise ValueError(f"roi_size {want} must be divisible by {f} (z, y, x), the product of the U-Net's poolings")
     shape = tuple(a.shape[1:])
-    roi = tuple(min(r, -(-s // f) * f) for r, s in zip(want, shape))
+    roi = tuple(min(r, -(-s // k) * k) for r, s, k in zip(want, shape, f))
     if any(s < r for s, r in zip(shape, want)):
         pad = tuple(max(r - s, 0) for r, s in zip(roi, shape))
         where = getattr(v, 'path', None)
@@ -321,7 +321,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                   checkpoint=None, # emssl model file whose U-Net encoder starts the U-Net (byol.pt, unet.pt, ...); none: from scratch
                   valid_pairs=None, # (image, mask) pairs to validate on and to score whole in metrics.json (default: other crops of the training pairs)
                   label=None, # the mask value of the structure, for masks that are not 0/1
-                  crop=64, # crop size, one number or (z, y, x), divisible by 2^(levels - 1)
+                  crop=64, # crop size, one number or (z, y, x), divisible by the product of the U-Net's poolings per axis
                   epochs:int=20, # training epochs
                   bs:int=4, # crops per batch
                   crops_per_epoch:int=256, # training crops per epoch
@@ -329,6 +329,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                   freeze_encoder:bool=False, # train the decoder only, the encoder kept as the checkpoint has it
                   encoder_lr_mult:float=0.1, # the encoder's learning rate as a fraction of the decoder's
                   channels=None, # U-Net widths, one per level (default: the checkpoint's; from scratch BYOL3D's 32-320)
+                  voxel_size=None, # (z, y, x) voxel size that sets a new U-Net's per-axis pooling (`unet_pools`; default: the images' own; a checkpoint keeps its own)
                   mean:float=None, # input normalisation: subtracted after integers are scaled to [0, 1] (saved with the model)
                   std:float=None, # input normalisation: the divisor after mean is subtracted (saved with the model)
                   p_fg:float=0.5, # fraction of the crops forced to hold foreground
@@ -349,16 +350,19 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
     if std is not None and not std > 0: raise ValueError(f"std must be positive, got {std!r}")
     enc = None if checkpoint is None else unet_encoder(checkpoint)   # the file, read and checked
     if enc is not None: _check_encoder(enc, None, channels, None if isinstance(checkpoint, nn.Module) else checkpoint)
-    levels = len(enc.channels if enc is not None else channels or (32, 64, 128, 256, 320)); f = 2 ** (levels - 1)
-    if any(c % f for c in crop): raise ValueError(f"crop {crop} must be divisible by {f} per axis: the U-Net pools {levels - 1} times")
-    if any(c % f for c in roi): raise ValueError(f"roi_size {roi} must be divisible by {f} per axis: the U-Net pools {levels - 1} times")
+    if enc is not None: pools = enc.pools
+    else: pools = unet_pools(len(channels or (32, 64, 128, 256, 320)),
+                             voxel_size if voxel_size is not None else voxel_size_of(_open(i, 'image') for i, _ in _as_pairs(pairs)))
+    f = pool_multiple(pools); options['pools'] = pools
+    if any(c % k for c, k in zip(crop, f)): raise ValueError(f"crop {crop} must be divisible by {f} (z, y, x): the product of the U-Net's poolings {pools}")
+    if any(c % k for c, k in zip(roi, f)): raise ValueError(f"roi_size {roi} must be divisible by {f} (z, y, x): the product of the U-Net's poolings {pools}")
     train, valid = seg_datasets(_as_pairs(pairs), crop, valid_pairs and _as_pairs(valid_pairs), n=crops_per_epoch,
                                 n_valid=max(bs, crops_per_epoch // 8), p_fg=p_fg, label=label, seed=seed)   # opens and checks every pair
     names = dict(pairs=_names(pairs), valid_pairs=_names(valid_pairs) if valid_pairs else None)
     with Run(out, 'finetune', {**options, **names}, seed=seed, precision=precision, device=device, restart=restart) as run:
         dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)
         learn = finetune_learner(dls, enc, freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, lr=lr,
-                                 channels=channels, mean=mean, std=std, precision=run.precision)
+                                 channels=channels, pools=pools, mean=mean, std=std, precision=run.precision)
         net = learn.model.module if hasattr(learn.model, 'module') else learn.model
         run.write_config(model=net.config, finetune=learn.finetune.config)
         run.fit(learn, epochs, partial(fit_finetune, learn), cbs=cbs, progress=progress, lr=lr)

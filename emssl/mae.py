@@ -22,11 +22,13 @@ from .data import RandomCrops, crop_dls, SetEpoch, ToFloat
 from .train import Run, set_precision, to_ddp, check_run_options, run_options
 from fastcore.meta import delegates
 from .vit import ViT3D, Block, PosEmbed3D, VIT3D_PRESETS, patch_grid, _preset, _init_weights
+from .nets import UNet3D, unet_pools, voxel_size_of, pool_multiple
 
 # %% auto #0
-__all__ = ['patchify', 'unpatchify', 'random_masking', 'MAE3D', 'mae_loss', 'crop_mean_mse', 'mae_vit_3d', 'mae_vit_3d_tiny',
-           'mae_vit_3d_small', 'mae_vit_3d_base', 'mae_vit_3d_large', 'mae_vit_3d_huge', 'mae_reconstruction',
-           'MAETarget', 'mae_learner', 'ShowReconstruction', 'pretrain_mae']
+__all__ = ['CONV_MAE_CHANNELS', 'MAE_ARCHS', 'patchify', 'unpatchify', 'random_masking', 'MAE3D', 'mae_loss', 'crop_mean_mse',
+           'mae_vit_3d', 'mae_vit_3d_tiny', 'mae_vit_3d_small', 'mae_vit_3d_base', 'mae_vit_3d_large',
+           'mae_vit_3d_huge', 'ConvMAE3D', 'mae_reconstruction', 'MAETarget', 'mae_learner', 'ShowReconstruction',
+           'pretrain_mae']
 
 # %% ../nbs/21_mae.ipynb #7bd4eb08
 def patchify(x:torch.Tensor, patch_size) -> torch.Tensor:
@@ -163,10 +165,50 @@ def mae_vit_3d_base(**kwargs) -> MAE3D:  return mae_vit_3d('base', **kwargs)
 def mae_vit_3d_large(**kwargs) -> MAE3D: return mae_vit_3d('large', **kwargs)
 def mae_vit_3d_huge(**kwargs) -> MAE3D:  return mae_vit_3d('huge', **kwargs)
 
+# %% ../nbs/21_mae.ipynb #07281cd8
+class ConvMAE3D(nn.Module):
+    "Masked image modelling on a 3D U-Net (SparK/nnssl style): masked patches get a learned value, the U-Net predicts them → (pred, mask)."
+    def __init__(self, in_chans:int=1, channels=(16, 32, 64, 128), pools=None, patch_size=8, mask_ratio:float=0.6,
+                 norm_pix_loss:bool=False):
+        super().__init__()
+        self.unet = UNet3D(in_chans, in_chans, channels, pools)
+        self.encoder = self.unet.encoder
+        self.patch_size, self.in_chans = zyx(patch_size, 'patch size'), int(in_chans)
+        self.mask_ratio, self.norm_pix_loss = float(mask_ratio), bool(norm_pix_loss)
+        self.config = dict(in_chans=self.in_chans, channels=self.encoder.channels, pools=self.encoder.pools,
+                           patch_size=self.patch_size, mask_ratio=self.mask_ratio, norm_pix_loss=self.norm_pix_loss)
+        self.mask_token = nn.Parameter(torch.zeros(1, in_chans, 1, 1, 1))
+        nn.init.zeros_(self.unet.decoder.head.weight); nn.init.zeros_(self.unet.decoder.head.bias)
+
+    def voxel_mask(self, mask, shape) -> torch.Tensor:
+        "The patch `mask` (B, N) as voxels (B, 1, Z, Y, X) of a crop of `shape` (z, y, x)."
+        g = [s // p for s, p in zip(shape, self.patch_size)]
+        m = mask.view(mask.shape[0], 1, *g)
+        for a, p in zip((2, 3, 4), self.patch_size): m = m.repeat_interleave(p, a)
+        return m
+
+    def forward(self, x, mask_ratio:float=None, generator:torch.Generator=None):
+        "(pred (B, N, pz·py·px·C), mask (B, N), 1 = masked) for a batch `x` (B, C, Z, Y, X)."
+        patch_grid(tuple(x.shape[2:]), self.patch_size)   # checks divisibility
+        B, N = x.shape[0], math.prod(s // p for s, p in zip(x.shape[2:], self.patch_size))
+        _, mask, _ = random_masking(x.new_zeros(B, N, 1), self.mask_ratio if mask_ratio is None else mask_ratio, generator)
+        m = self.voxel_mask(mask, x.shape[2:]).to(x.dtype)
+        out = self.unet(x * (1 - m) + m * self.mask_token.to(x.dtype))
+        if not self.norm_pix_loss:   # a residual over each crop's visible mean
+            vis = 1 - m
+            out = out + (x * vis).sum((2, 3, 4), keepdim=True) / vis.sum((2, 3, 4), keepdim=True).clamp_min(1)
+        return patchify(out, self.patch_size), mask
+
+    def loss(self, x, mask_ratio:float=None, generator=None):
+        "`mae_loss` of the model on `x` with its own patch size and `norm_pix_loss`."
+        return mae_loss(self(x, mask_ratio, generator), x, self.patch_size, self.norm_pix_loss)
+
+register_model('ConvMAE3D', lambda c: ConvMAE3D(**c), encoder=lambda m: m.encoder)
+
 # %% ../nbs/21_mae.ipynb #b96e09d9
 @torch.no_grad()
-def mae_reconstruction(model:MAE3D, x:torch.Tensor, generator:torch.Generator=None):
-    "(masked input, reconstruction with the visible patches kept, mask per patch) for a batch `x`."
+def mae_reconstruction(model:nn.Module, x:torch.Tensor, generator:torch.Generator=None):
+    "(masked input, reconstruction with the visible patches kept, mask per patch) of `model` (`MAE3D`, `ConvMAE3D`) for a batch `x`."
     was = model.training; model.eval()
     try:
         pred, mask = model(x, generator=generator)
@@ -186,14 +228,20 @@ class MAETarget(Callback):
     order = 20
     def before_batch(self): self.learn.yb = (self.xb[0],)
 
-def mae_learner(dls, arch:str='small', patch_size=8, mask_ratio:float=0.75, norm_pix_loss:bool=False,
-                model:MAE3D=None, precision:str='auto', augment:bool=True, n_acc:int=None, wd:float=0.05,
-                opt_func=None, cbs=None, metrics=None, **kwargs) -> Learner:
-    "A fastai `Learner` that pretrains an `MAE3D` (preset `arch`, or `model`) on crop `dls`; metrics: `crop_mean_mse`, then `metrics`."
-    xb = dls.one_batch()[0] if model is None else None
+CONV_MAE_CHANNELS = (16, 32, 64, 128)   # `ConvMAE3D`'s default U-Net widths
+MAE_ARCHS = ('unet',) + tuple(VIT3D_PRESETS)
+
+def mae_learner(dls, arch:str='unet', patch_size=8, mask_ratio:float=None, norm_pix_loss:bool=False,
+                model:nn.Module=None, channels=None, pools=None, precision:str='auto', augment:bool=True, n_acc:int=None,
+                wd:float=0.05, opt_func=None, cbs=None, metrics=None, **kwargs) -> Learner:
+    "A fastai `Learner` that pretrains a `ConvMAE3D` (`arch='unet'`), an `MAE3D` (a ViT preset `arch`) or `model` on crop `dls`; metrics: `crop_mean_mse`, then `metrics`."
     if model is None:
-        model = mae_vit_3d(arch, img_size=tuple(xb.shape[2:]), patch_size=patch_size, mask_ratio=mask_ratio,
-                           norm_pix_loss=norm_pix_loss, in_chans=xb.shape[1])
+        xb = dls.one_batch()[0]
+        if arch == 'unet':
+            model = ConvMAE3D(xb.shape[1], channels or CONV_MAE_CHANNELS, pools, patch_size, 0.6 if mask_ratio is None else mask_ratio, norm_pix_loss)
+        else:
+            model = mae_vit_3d(arch, img_size=tuple(xb.shape[2:]), patch_size=patch_size, mask_ratio=0.75 if mask_ratio is None else mask_ratio,
+                               norm_pix_loss=norm_pix_loss, in_chans=xb.shape[1])
     loss = partial(mae_loss, patch_size=model.patch_size, norm_pix_loss=model.norm_pix_loss)
     base = AvgMetric(partial(crop_mean_mse, patch_size=model.patch_size, norm_pix_loss=model.norm_pix_loss))
     cbs = [SetEpoch(), ToFloat()] + ([BatchAugment(mae_augment())] if augment else []) + [MAETarget()] \
@@ -219,7 +267,7 @@ class ShowReconstruction(Callback):
         masked, recon, _ = mae_reconstruction(model, self.x, torch.Generator(device=self.x.device).manual_seed(self.seed))
         fig, axs = plt.subplots(3, 3, figsize=(6, 6.3))
         lo, hi = float(self.x.min()), float(self.x.max())
-        for row, (v, name) in zip(axs, [(self.x, 'input'), (masked, 'masked (visible 25%)'), (recon, 'reconstruction')]):
+        for row, (v, name) in zip(axs, [(self.x, 'input'), (masked, f'masked (visible {1 - model.mask_ratio:.0%})'), (recon, 'reconstruction')]):
             show_slices(v[0, 0].float().cpu(), axs=row, vmin=lo, vmax=hi)
             row[0].set_ylabel(name, fontsize=8)
         fig.suptitle(f'MAE {tag}', fontsize=9); fig.tight_layout()
@@ -232,7 +280,7 @@ class ShowReconstruction(Callback):
 # %% ../nbs/21_mae.ipynb #d42694a8
 def _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers):
     "The options of `pretrain_mae`, checked and normalised: (crop, patch) as (z, y, x); a `ValueError` naming the option otherwise."
-    if arch not in VIT3D_PRESETS: raise ValueError(f"arch must be one of {', '.join(VIT3D_PRESETS)}, got {arch!r}")
+    if arch not in MAE_ARCHS: raise ValueError(f"arch must be one of {', '.join(MAE_ARCHS)}, got {arch!r}")
     crop, patch = zyx(crop, 'crop'), zyx(patch_size, 'patch size')
     if any(c % p for c, p in zip(crop, patch)):
         raise ValueError(f"crop {crop} is not divisible by the patch size {patch} on every axis (z, y, x): "
@@ -248,17 +296,27 @@ def _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, 
     check_run_options(dict(bs=bs, crops_per_epoch=crops_per_epoch, n_acc=n_acc, lr=lr, precision=precision, workers=workers))
     return crop, patch
 
+def _check_unet_crop(crop, channels, pools):
+    "A `ValueError` unless `crop` passes the U-Net's poolings with more than one voxel at the deepest level."
+    if not channels or any(int(c) < 1 for c in channels): raise ValueError(f"channels must be positive widths, one per level, got {channels!r}")
+    m = pool_multiple(pools)
+    if any(c % k for c, k in zip(crop, m)) or math.prod(c // k for c, k in zip(crop, m)) < 2:
+        raise ValueError(f"crop {crop} does not fit the U-Net of {len(channels)} levels with poolings {pools}: each axis must be a "
+                         f"multiple of {m} (z, y, x), and the deepest level needs more than one voxel")
+
 @delegates(run_options)
 def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; default: the bundled FIB-SEM sample)
                  out='runs/mae', # output folder of the run
-                 arch:str='small', # ViT size: tiny, small, base, large or huge (`VIT3D_PRESETS`)
-                 crop=64, # crop size: one number or Z Y X, a multiple of the patch size on every axis
-                 patch_size=8, # ViT patch size: one number or Z Y X
+                 arch:str='unet', # 'unet' (`ConvMAE3D`, masked image modelling on a U-Net) or a ViT size: tiny, small, base, large, huge (`MAE3D`)
+                 crop=32, # crop size: one number or Z Y X, a multiple of the patch size on every axis
+                 patch_size=8, # masked patch size (the ViT's patch): one number or Z Y X
                  epochs:int=10, # training epochs
                  bs:int=8, # batch size (crops per step and process)
-                 crops_per_epoch:int=512, # random training crops per epoch (validation: a fixed eighth of that, at least one batch)
-                 lr:float=1e-3, # peak learning rate of the one-cycle schedule (AdamW)
-                 mask_ratio:float=0.75, # fraction of the patches masked
+                 crops_per_epoch:int=128, # random training crops per epoch (validation: a fixed eighth of that, at least one batch)
+                 lr:float=2e-3, # peak learning rate of the one-cycle schedule (AdamW)
+                 mask_ratio:float=None, # fraction of the patches masked (default: 0.6 for 'unet', SparK's; 0.75 for a ViT, MAE's)
+                 channels=None, # 'unet': U-Net widths, one per level (default: 16 32 64 128)
+                 voxel_size=None, # 'unet': (z, y, x) voxel size that sets per-axis pooling (`unet_pools`; default: the volumes' own)
                  norm_pix_loss:bool=False, # normalise each target patch by its mean and variance (MAE's norm_pix_loss)
                  n_acc:int=None, # accumulate gradients: a weight update every `n_acc` crops (default: every batch)
                  show_every:int=1, # a reconstruction figure every N epochs
@@ -267,18 +325,24 @@ def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; defau
     "Pretrain an MAE on random crops of `volumes`; the run, its history and the model `mae.pt` go to `out`."
     precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
     from emssl.io import open_volume, load_sample
+    if mask_ratio is None: mask_ratio = 0.6 if arch == 'unet' else 0.75
     crop, patch = _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers)
     vols = [load_sample()] if not volumes else [v if isinstance(v, Volume) else open_volume(v) for v in volumes]
+    pools = None
+    if arch == 'unet':
+        channels = tuple(int(c) for c in (channels or CONV_MAE_CHANNELS))
+        pools = unet_pools(len(channels), voxel_size if voxel_size is not None else voxel_size_of(vols))
+        _check_unet_crop(crop, channels, pools)
     train = RandomCrops(vols, crop, n=crops_per_epoch, seed=seed)   # checks that the crop fits every volume
     valid = RandomCrops(vols, crop, n=max(bs, crops_per_epoch // 8), seed=seed + 1)
     options = dict(arch=arch, crop=crop, patch_size=patch, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch, lr=lr,
-                   mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, n_acc=n_acc, show_every=show_every, precision=precision,
+                   mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, channels=channels, pools=pools, n_acc=n_acc, show_every=show_every, precision=precision,
                    workers=workers, seed=seed, device=None if device is None else str(device), restart=restart,
                    volumes=[str(v.path) for v in vols])
     with Run(out, 'mae', options, seed=seed, precision=precision, device=device, restart=restart) as run:
         dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)
-        learn = mae_learner(dls, arch, patch_size=patch, mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss,
-                            precision=run.precision, n_acc=n_acc, cbs=[ShowReconstruction(show_every, run.out)])
+        learn = mae_learner(dls, arch, patch_size=patch, mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, channels=channels,
+                            pools=pools, precision=run.precision, n_acc=n_acc, cbs=[ShowReconstruction(show_every, run.out)])
         model = getattr(learn.model, 'module', learn.model)
         run.write_config(model=model.config)
         run.fit(learn, epochs, learn.fit_one_cycle, lr_max=lr, cbs=cbs, progress=progress)

@@ -5,6 +5,7 @@
 # %% ../nbs/11_nets.ipynb #237434c8
 from __future__ import annotations
 from pathlib import Path
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -12,8 +13,9 @@ from monai.networks.nets.resnet import ResNet as _MonaiResNet
 from .core import DataError, register_model, load_encoder, config_diff
 
 # %% auto #0
-__all__ = ['n_params', 'ResNet3D', 'resnet3d_18', 'resnet3d_34', 'resnet3d_50', 'MLPHead', 'ResBlock3D', 'UNetEncoder3D',
-           'UNetDecoder3D', 'UNet3D', 'unet_encoder', 'load_encoder_into_unet', 'unet_splitter']
+__all__ = ['n_params', 'ResNet3D', 'resnet3d_18', 'resnet3d_34', 'resnet3d_50', 'MLPHead', 'ResBlock3D', 'unet_pools',
+           'voxel_size_of', 'pool_multiple', 'UNetEncoder3D', 'UNetDecoder3D', 'UNet3D', 'unet_encoder',
+           'load_encoder_into_unet', 'unet_splitter']
 
 # %% ../nbs/11_nets.ipynb #9db969f4
 def n_params(m:nn.Module, trainable:bool=False) -> int:
@@ -81,27 +83,61 @@ class ResBlock3D(nn.Module):
         h = self.act(self.norm1(self.conv1(x)))
         return self.act(self.norm2(self.conv2(h)) + self.skip(x))
 
-# %% ../nbs/11_nets.ipynb #44950d20
-def _check_divisible(x, levels, what):
-    f = 2 ** (levels - 1)
-    if any(s % f for s in x.shape[2:]):
+# %% ../nbs/11_nets.ipynb #dbc7e2b4
+def unet_pools(levels:int, # U-Net levels (poolings = levels - 1)
+               voxel_size=None, # (z, y, x) spacing in any unit; None: isotropic
+              ) -> tuple:
+    "Per-pooling (z, y, x) kernels: an axis is pooled by 2 while its spacing is < 2× the finest (nnU-Net's rule)."
+    vs = np.ones(3) if voxel_size is None else np.asarray(voxel_size, float).reshape(-1)
+    if vs.shape != (3,) or not np.all(vs > 0): raise ValueError(f"voxel_size must be three positive numbers (z, y, x), got {voxel_size!r}")
+    out = []
+    for _ in range(int(levels) - 1):
+        k = tuple(2 if s < 2 * vs.min() else 1 for s in vs)
+        out.append(k); vs = vs * np.array(k)
+    return tuple(out)
+
+def voxel_size_of(volumes) -> tuple:
+    "The first voxel size (z, y, x) known among `volumes` (anything with a `.voxel_size`), or None."
+    return next((tuple(v.voxel_size) for v in volumes if getattr(v, 'voxel_size', None) is not None), None)
+
+def _norm_pools(pools, levels):
+    if pools is None: return ((2, 2, 2),) * (levels - 1)
+    pools = tuple(tuple(int(k) for k in ((p,) * 3 if isinstance(p, (int, np.integer)) else p)) for p in pools)
+    if len(pools) != levels - 1 or any(len(p) != 3 or min(p) < 1 for p in pools):
+        raise ValueError(f"pools must hold {levels - 1} kernels (z, y, x) of positive integers for {levels} levels, got {pools!r}")
+    return pools
+
+def pool_multiple(pools) -> tuple:
+    "What a U-Net input's (z, y, x) size must be a multiple of: the product of its poolings per axis."
+    return tuple(int(np.prod([p[a] for p in pools])) for a in range(3))
+
+def _check_divisible(x, pools, what):
+    f = pool_multiple(pools)
+    if any(s % m for s, m in zip(x.shape[2:], f)):
         raise DataError(f"{what}: input size {tuple(x.shape[2:])} (z, y, x) is not divisible by {f} "
-                        f"({levels - 1} poolings of 2): crop or pad the input to a multiple of {f}")
+                        f"(the product of its {len(pools)} poolings per axis): crop or pad the input to a multiple of it")
 
 class UNetEncoder3D(nn.Module):
-    "The contracting path of a 3D U-Net: a `ResBlock3D` per level, max-pool 2 between; returns all levels' maps."
-    def __init__(self, in_chans:int=1, channels=(32, 64, 128, 256, 320)):
+    "The contracting path of a 3D U-Net: a `ResBlock3D` per level, max-pools (`pools`, default 2³) between; returns all levels' maps."
+    def __init__(self, in_chans:int=1, channels=(32, 64, 128, 256, 320), pools=None):
         super().__init__()
-        self.config = dict(in_chans=int(in_chans), channels=tuple(int(c) for c in channels))
-        self.in_chans, self.channels = int(in_chans), self.config['channels']
+        channels = tuple(int(c) for c in channels)
+        self.pools = _norm_pools(pools, len(channels))
+        self.config = dict(in_chans=int(in_chans), channels=channels, pools=self.pools)
+        self.in_chans, self.channels = int(in_chans), channels
         self.num_features = self.channels[-1]
         self.blocks = nn.ModuleList([ResBlock3D(i, o) for i, o in zip((in_chans,) + self.channels[:-1], self.channels)])
 
+    @property
+    def pool_multiple(self) -> tuple:
+        "What an input's (z, y, x) size must be a multiple of: the product of the poolings per axis."
+        return pool_multiple(self.pools)
+
     def forward(self, x) -> list:
-        _check_batch(x, self.in_chans, 'UNetEncoder3D')
+        _check_batch(x, self.in_chans, 'UNetEncoder3D'); _check_divisible(x, self.pools, 'UNetEncoder3D')
         out = []
         for i, blk in enumerate(self.blocks):
-            x = blk(x if i == 0 else F.max_pool3d(x, 2))
+            x = blk(x if i == 0 else F.max_pool3d(x, self.pools[i - 1]))
             out.append(x)
         return out
 
@@ -113,12 +149,14 @@ register_model('UNetEncoder3D', lambda c: UNetEncoder3D(**c))
 
 # %% ../nbs/11_nets.ipynb #b3f2b58e
 class UNetDecoder3D(nn.Module):
-    "Expanding path: per level ConvTranspose3d(×2) → concat skip → `ResBlock3D`; then a 1³ conv to `out_chans` logits."
-    def __init__(self, channels=(32, 64, 128, 256, 320), out_chans:int=1):
+    "Expanding path: per level ConvTranspose3d(×pool) → concat skip → `ResBlock3D`; then a 1³ conv to `out_chans` logits."
+    def __init__(self, channels=(32, 64, 128, 256, 320), out_chans:int=1, pools=None):
         super().__init__()
         ch = tuple(int(c) for c in channels)
-        self.config = dict(channels=ch, out_chans=int(out_chans))
-        self.ups = nn.ModuleList([nn.ConvTranspose3d(ch[i + 1], ch[i], 2, stride=2) for i in reversed(range(len(ch) - 1))])
+        self.pools = _norm_pools(pools, len(ch))
+        self.config = dict(channels=ch, out_chans=int(out_chans), pools=self.pools)
+        self.ups = nn.ModuleList([nn.ConvTranspose3d(ch[i + 1], ch[i], self.pools[i], stride=self.pools[i])
+                                  for i in reversed(range(len(ch) - 1))])
         self.blocks = nn.ModuleList([ResBlock3D(2 * ch[i], ch[i]) for i in reversed(range(len(ch) - 1))])
         self.head = nn.Conv3d(ch[0], out_chans, 1)
 
@@ -133,18 +171,18 @@ class UNetDecoder3D(nn.Module):
             x = blk(torch.cat([x, skip], 1))
         return self.head(x)
 
-# %% ../nbs/11_nets.ipynb #ceee2162
+# %% ../nbs/11_nets.ipynb #f7c3f56c
 class UNet3D(nn.Module):
     "3D U-Net = `UNetEncoder3D` + `UNetDecoder3D`: (B, `in_chans`, Z, Y, X) → logits (B, `out_chans`, Z, Y, X)."
-    def __init__(self, in_chans:int=1, out_chans:int=1, channels=(32, 64, 128, 256, 320)):
+    def __init__(self, in_chans:int=1, out_chans:int=1, channels=(32, 64, 128, 256, 320), pools=None):
         super().__init__()
-        self.encoder = UNetEncoder3D(in_chans, channels)
-        self.decoder = UNetDecoder3D(channels, out_chans)
-        self.config = dict(in_chans=int(in_chans), out_chans=int(out_chans), channels=self.encoder.channels)
+        self.encoder = UNetEncoder3D(in_chans, channels, pools)
+        self.decoder = UNetDecoder3D(channels, out_chans, self.encoder.pools)
+        self.config = dict(in_chans=int(in_chans), out_chans=int(out_chans), channels=self.encoder.channels, pools=self.encoder.pools)
 
     def forward(self, x):
         _check_batch(x, self.encoder.in_chans, 'UNet3D')
-        _check_divisible(x, len(self.encoder.channels), 'UNet3D')
+        _check_divisible(x, self.encoder.pools, 'UNet3D')
         return self.decoder(self.encoder(x))
 
     def features(self, x): return self.encoder.features(x)
