@@ -122,6 +122,7 @@ def main():
                layers='all (hypercolumn)' if a.all_layers else 'default (a middle and a late one)',
                python=platform.python_version(), budget_min=a.budget, seeds=a.seeds, n_per_class=a.n, pretraining=log)
     (out/'results.json').write_text(json.dumps(dict(env=env, results=results), indent=1))
+    if not a.all_layers: figure(results, root/'nbs'/'images'/'representation.png')
     md = markdown(env, results)
     print(md)
     sys.path.insert(0, str(Path(__file__).parent))
@@ -172,6 +173,23 @@ def write_finetune_section(res, a):
     from results import write_section
     write_section("Fine-tuning from pretraining against scratch, one labelled crop", md,
                   f"python benchmarks/representation.py --budget {a.budget:g} --finetune {a.finetune:g} --methods {' '.join(a.methods)}")
+
+def figure(results, path):
+    "Grouped bars: AP (mean ± sd over seeds) of every feature set on every task, the random-init floors hatched."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    rows = [k for k in next(iter(results.values())) if all(k in r for r in results.values())]
+    rows = sorted(rows, key=lambda k: (not k.startswith('filters'), k.replace('-random-init', ''), '-random-init' not in k))
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(results) * len(rows) / 4, 3.2))
+    w = 0.8 / len(rows)
+    names = list(dict.fromkeys(k.split('-')[0] if not k.startswith('filters') else k for k in rows))
+    colour = {n: plt.cm.tab10(i) for i, n in enumerate(names)}
+    for i, k in enumerate(rows):
+        ap = [np.asarray(r[k])[:, 0] for r in results.values()]
+        ax.bar(np.arange(len(results)) + i * w, [a.mean() for a in ap], w, yerr=[a.std() for a in ap], label=k,
+               hatch='//' if 'random-init' in k else None, color=colour[k.split('-')[0] if not k.startswith('filters') else k], edgecolor='white')
+    ax.set_xticks(np.arange(len(results)) + 0.4 - w / 2, list(results)); ax.set_ylabel('AP, held-out test')
+    ax.legend(fontsize=7, ncol=2, frameon=False); ax.set_ylim(0, 1); fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=110); plt.close(fig)
 
 def markdown(env, results):
     order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'mim', 'byol') for k in (f'{m}-random-init-linear', f'{m}-linear')]

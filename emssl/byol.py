@@ -92,9 +92,9 @@ def _net(model): return getattr(model, 'module', model)
 class BYOL(Callback):
     "BYOL inside fastai: two augmented views on the device, the EMA update of the target after each real step, and the run's `recipe`."
     order = 20   # after ToFloat (2) and fastai's MixedPrecision (10)
-    def __init__(self, base_tau:float=0.99, aug1=None, aug2=None, augment:bool=True, recipe:dict=None):
+    def __init__(self, base_tau:float=0.99, aug1=None, aug2=None, augment:bool=True, recipe:dict=None, voxel_size=None):
         self.base_tau, self.augment = base_tau, augment
-        self.aug1, self.aug2 = aug1 or byol_augment(1), aug2 or byol_augment(2)
+        self.aug1, self.aug2 = aug1 or byol_augment(1, voxel_size), aug2 or byol_augment(2, voxel_size)   # blur and turns in physical units
         self.recipe = {**(recipe or {}), 'tau': float(base_tau)}   # what `fit_byol` trains by
 
     def before_fit(self):
@@ -130,7 +130,7 @@ BYOL_SETUPS = {
     'smoke': dict(channels=(4, 8, 8, 16, 16), proj_dim=16, hidden=32, epochs=2, warmup=0, crop=32, patch=64,
                   min_overlap=0.4, tau=0.99, lr=1e-3)}
 
-def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, precision:str='auto', pools=None,
+def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, precision:str='auto', pools=None, voxel_size=None,
                  n_acc:int=None, lr:float=None, epochs:int=None, tau:float=None, warmup:int=None, proj_dim:int=None,
                  hidden:int=None, wd:float=1e-2, augment:bool=True, cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` that pretrains a `BYOLNet` on crop-pair (or crop) `dls`; `preset` 'smoke', 'full' or None (byol3d's full preset)."
@@ -141,7 +141,7 @@ def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, pr
     if encoder is None: encoder = UNetEncoder3D(in_chans=dls.one_batch()[0].shape[1], channels=channels, pools=pools)
     r['channels'], r['pools'] = tuple(getattr(encoder, 'channels', channels)), getattr(encoder, 'pools', pools)
     model = BYOLNet(encoder, r['proj_dim'], r['hidden'])
-    cbs = [SetEpoch(), ToFloat(), BYOL(r['tau'], augment=augment, recipe=r)] + ([GradientAccumulation(n_acc)] if n_acc else []) + list(cbs or [])
+    cbs = [SetEpoch(), ToFloat(), BYOL(r['tau'], augment=augment, recipe=r, voxel_size=voxel_size)] + ([GradientAccumulation(n_acc)] if n_acc else []) + list(cbs or [])
     learn = Learner(dls, model, loss_func=byol_loss_func, opt_func=Adam, wd=wd, cbs=cbs, **kwargs)
     set_precision(learn, precision)
     return to_ddp(learn)
@@ -204,12 +204,13 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
     if not channels: raise ValueError("channels needs at least one width")
     if patch_dir is not None and volumes: raise ValueError("give volumes or patch_dir, not both")
     vols = list(PatchFolder(patch_dir, ext, crop=crop)) if patch_dir is not None else _as_volumes(volumes)
-    n_lev = len(channels); pools = unet_pools(n_lev, voxel_size if voxel_size is not None else voxel_size_of(vols))
+    if voxel_size is None: voxel_size = voxel_size_of(vols)
+    n_lev = len(channels); pools = unet_pools(n_lev, voxel_size)
     m = pool_multiple(pools)
     if any(c < k for c, k in zip(crop, m)) or np.prod([c // k for c, k in zip(crop, m)]) < 2:
         raise ValueError(f"crop {crop} is too small for the U-Net encoder of {n_lev} levels with poolings {pools}: each axis "
                          f"needs at least {m} voxels (z, y, x) and the deepest level more than one voxel")
-    options['pools'] = pools
+    options.update(voxel_size=None if voxel_size is None else tuple(float(v) for v in voxel_size), pools=pools)
     for v in vols:
         if any(c > s for c, s in zip(crop, v.shape)):
             raise DataError(f"volume of shape {tuple(v.shape)} (z, y, x) is smaller than the crop {crop}", getattr(v, 'path', None))
@@ -218,7 +219,7 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
         pairs = lambda n, s: CropPairs(vols, crop, min_overlap=min_overlap, n=n, seed=s)
         dls = crop_dls(pairs(crops_per_epoch, seed), pairs(max(bs, crops_per_epoch // 8), seed + 1), bs=bs, n_inp=2,
                        num_workers=workers, device=device)
-        learn = byol_learner(dls, channels=channels, pools=pools, preset=preset, precision=run.precision, n_acc=n_acc, lr=lr, epochs=epochs,
+        learn = byol_learner(dls, channels=channels, pools=pools, voxel_size=voxel_size, preset=preset, precision=run.precision, n_acc=n_acc, lr=lr, epochs=epochs,
                              tau=tau, warmup=warmup)
         net = _net(learn.model)
         run.write_config(model=net.config, recipe=learn.byol.recipe)

@@ -424,7 +424,7 @@ def _parser():
     s.add_argument('-o', '--out', help="output PNG (default: <volume>_slices.png)")
     s.add_argument('--dpi', type=int, default=100, help="resolution of the PNG")
     pre = _command(sub, 'pretrain', help="self-supervised pretraining").add_subparsers(dest='method', metavar='METHOD')
-    _training(pre, 'mae', 'pretrain mae', cmd_pretrain_mae, help="3D ViT masked autoencoder (MAE)")
+    _training(pre, 'mae', 'pretrain mae', cmd_pretrain_mae, help="masked autoencoder: a 3D U-Net (default) or ViT (MAE)")
     _training(pre, 'simclr', 'pretrain simclr', cmd_pretrain_simclr, help="SimCLR on SynapseCLR-style synapse cubes")
     _training(pre, 'byol', 'pretrain byol', cmd_pretrain_byol, help="BYOL for a 3D U-Net encoder (byol3d's recipe)")
     _training(sub, 'finetune', 'finetune', cmd_finetune, help="fine-tune a segmentation U-Net from a pretrained encoder")

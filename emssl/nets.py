@@ -10,11 +10,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from monai.networks.nets.resnet import ResNet as _MonaiResNet
-from .core import DataError, register_model, load_encoder, config_diff
+from .core import DataError, register_model, load_encoder, load_model, config_diff
 
 # %% auto #0
 __all__ = ['n_params', 'ResNet3D', 'resnet3d_18', 'resnet3d_34', 'resnet3d_50', 'MLPHead', 'ResBlock3D', 'unet_pools',
-           'voxel_size_of', 'pool_multiple', 'UNetEncoder3D', 'UNetDecoder3D', 'UNet3D', 'unet_encoder',
+           'voxel_size_of', 'pool_multiple', 'UNetEncoder3D', 'UNetDecoder3D', 'UNet3D', 'unet_encoder', 'unet_decoder',
            'load_encoder_into_unet', 'unet_splitter']
 
 # %% ../nbs/11_nets.ipynb #9db969f4
@@ -200,8 +200,14 @@ def unet_encoder(src) -> UNetEncoder3D:
         raise DataError(f"expected a UNetEncoder3D (or a model whose .encoder is one), found a {found}")
     return enc
 
-def load_encoder_into_unet(unet:UNet3D, src) -> UNet3D:
-    "Copy the `UNetEncoder3D` of `src` (an emssl model file or a module, see `unet_encoder`) into `unet.encoder`."
+def unet_decoder(src):
+    "The `UNetDecoder3D` of `src` if it holds a whole U-Net (a `UNet3D`, or a model whose `.unet` is one, as `ConvMAE3D`), else None."
+    m = getattr(src, 'module', src) if isinstance(src, nn.Module) else load_model(src)
+    u = getattr(m, 'unet', m)
+    return u.decoder if isinstance(u, UNet3D) else None
+
+def load_encoder_into_unet(unet:UNet3D, src, decoder:bool=False) -> UNet3D:
+    "Copy the `UNetEncoder3D` of `src` (model file or module, see `unet_encoder`) into `unet.encoder`; with `decoder`, its decoder too, if it has one (not the output layer)."
     path = None if isinstance(src, nn.Module) else src
     enc = unet_encoder(src)
     diff = config_diff(enc.config, unet.encoder.config)
@@ -209,6 +215,9 @@ def load_encoder_into_unet(unet:UNet3D, src) -> UNet3D:
         raise DataError("the encoder does not fit the U-Net's (" + '; '.join(f"{k}: {a} in the encoder, {b} in the U-Net"
                         for k, (a, b) in diff.items()) + ")", path)
     unet.encoder.load_state_dict(enc.state_dict())
+    dec = unet_decoder(src) if decoder else None
+    if dec is not None:   # the output layer is the task's own: it starts new
+        unet.decoder.load_state_dict({k: v for k, v in dec.state_dict().items() if not k.startswith('head.')}, strict=False)
     return unet
 
 # %% ../nbs/11_nets.ipynb #20ba2a85

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_train.ipynb #4efc28e3
 from __future__ import annotations
-import contextlib, functools, json, math, os, random, re, socket, sys, subprocess, tempfile, time
+import contextlib, functools, json, math, os, random, re, socket, sys, subprocess, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -78,6 +78,12 @@ class AMP(MixedPrecision):
         self.kwargs['enabled'] = dtype == torch.float16
         self.autocast = torch.autocast(dev, dtype=dtype)
         self.learn.scaler, self.scales = torch.amp.GradScaler(dev, **self.kwargs), []
+        self._entered = False
+    def before_batch(self): self.autocast.__enter__(); self._entered = True
+    def after_loss(self): self.autocast.__exit__(None, None, None); self._entered = False
+    def after_fit(self):   # a fit cancelled between the forward pass and the loss (a NaN) must not leave autocast on
+        if getattr(self, '_entered', False): self.autocast.__exit__(None, None, None); self._entered = False
+        super().after_fit()
 
 def set_precision(learn:Learner, precision:str='auto') -> Learner:
     "Train `learn` in `precision` ('auto', 'bf16', 'fp16' or 'fp32') on the device of its data."
@@ -354,15 +360,33 @@ class Run:
             if self.rank0: print(f"{self.out}: this run is finished ({n_epoch} epochs); writing any missing outputs from last.pt")
             return learn
         nan = StopOnNaN()
-        cbs = ([_Resume(self.ck, start)] if start else []) + [_Checkpoint(self), nan] + list(cbs or [])
+        if start == 0 and self.precision != 'fp32':   # where a fall-back to fp32 would start again
+            self._initial = {k: v.detach().clone() for k, v in _unwrap(learn.model).state_dict().items()}
+        cbs_all = ([_Resume(self.ck, start)] if start else []) + [_Checkpoint(self), nan] + list(cbs or [])
         ctx = learn.no_bar() if not progress or not self.rank0 else contextlib.nullcontext()
-        with ctx: (fit or learn.fit)(n_epoch, cbs=cbs, start_epoch=start, **kwargs)
+        with ctx: (fit or learn.fit)(n_epoch, cbs=cbs_all, start_epoch=start, **kwargs)
         if nan.stopped:
             e, i, v, tr = nan.stopped
+            where = f"the {'training' if tr else 'validation'} loss became {v} at epoch {e + 1}, batch {i + 1}"
+            if self.precision != 'fp32': return self._fall_back(learn, n_epoch, fit, cbs, progress, where, **kwargs)
             keep = f"last.pt keeps epoch {self.rows[-1][0] + 1}" if self.rows else "no epoch finished, so there is no checkpoint"
-            raise DataError(f"the {'training' if tr else 'validation'} loss became {v} at epoch {e + 1}, batch {i + 1}: training stopped "
-                            f"and no model was saved; {keep}. Try a lower learning rate, or precision fp32", self.out)
+            raise DataError(f"{where}: training stopped and no model was saved; {keep}. Try a lower learning rate", self.out)
         return learn
+
+    def _fall_back(self, learn, n_epoch, fit, cbs, progress, where, **kwargs):
+        "A loss went NaN in bf16/fp16: back to the last good state (last.pt, else the initial weights), on in fp32, recorded in config.json."
+        was, back = self.precision, (f"epoch {self.rows[-1][0] + 1}'s checkpoint" if self.ckpt.exists() and self.rows else "the initial weights")
+        self.precision = 'fp32'
+        self.precision_reason = f"fell back from {was} to fp32: {where} in {was}; continued from {back}"
+        warnings.warn(f"{self.out}: {self.precision_reason}", stacklevel=3)
+        self.config.update(precision='fp32', precision_reason=self.precision_reason, precision_fallback={'from': was, 'where': where})
+        self.write_config()
+        set_precision(learn, 'fp32')
+        if self.ckpt.exists() and self.rows: self.resuming = True   # `fit` reloads model, optimiser, history and random state
+        else:
+            _unwrap(learn.model).load_state_dict(self._initial); learn.opt = None
+            self.names, self.rows, self.losses, self.epoch_ends = [], [], [], []
+        return self.fit(learn, n_epoch, fit, cbs, progress, **kwargs)
 
     def write_history(self, ylabel:str='loss'):
         "history.csv (every epoch, those before a resume too) and loss.png (per-batch smoothed training loss, per-epoch validation loss)."
