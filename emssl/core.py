@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['zyx_to_xyz', 'MODEL_FORMAT', 'DataError', 'check_volume', 'mps_works', 'default_device', 'zyx', 'xyz_to_zyx',
-           'physical_to_voxels', 'voxels_to_physical', 'crop_padded', 'show_slices', 'read_checkpoint', 'cpu_state',
-           'config_diff', 'register_model', 'save_model', 'read_model_file', 'load_model', 'load_encoder', 'env_info']
+__all__ = ['zyx_to_xyz', 'MODEL_FORMAT', 'DataError', 'check_volume', 'mps_works', 'default_device', 'zyx', 'physical_size',
+           'xyz_to_zyx', 'physical_to_voxels', 'voxels_to_physical', 'crop_padded', 'show_slices', 'read_checkpoint',
+           'cpu_state', 'config_diff', 'register_model', 'save_model', 'read_model_file', 'load_model', 'load_encoder',
+           'env_info']
 
 # %% ../nbs/00_core.ipynb #4b9966e0
 class DataError(ValueError):
@@ -64,6 +65,18 @@ def zyx(v, name:str='size', dtype=int) -> tuple:
     out = tuple(dtype(o) for o in vals)
     if any(o <= 0 for o in out): raise ValueError(f"{name} must be positive, got {v!r}")
     return out
+
+# %% ../nbs/00_core.ipynb #b134e0f8
+def physical_size(n:int, # voxels on the finest axis
+                  voxel_size=None, # (z, y, x) spacing; None: isotropic
+                  multiple=1, # each axis a multiple of this (one number or z, y, x)
+                 ) -> tuple:
+    "(z, y, x) voxels spanning about the physical extent of `n` voxels of the finest axis, multiples of `multiple`."
+    m = zyx(multiple, 'multiple')
+    if voxel_size is None: vs = np.ones(3)
+    else: vs = np.asarray(zyx(voxel_size, 'voxel size', float))
+    want = n * vs.min() / vs
+    return tuple(int(max(k, round(w / k) * k)) for w, k in zip(want, m))
 
 # %% ../nbs/00_core.ipynb #d766dfbf
 def xyz_to_zyx(points):

@@ -15,7 +15,7 @@ from fastai.callback.core import Callback
 from fastai.callback.training import GradientAccumulation
 from fastai.optimizer import Adam
 from fastai.torch_core import rank_distrib
-from .core import DataError, zyx, show_slices, register_model
+from .core import DataError, zyx, physical_size, show_slices, register_model
 from .io import Volume
 from .augment import BatchAugment, mae_augment
 from .data import RandomCrops, crop_dls, SetEpoch, ToFloat
@@ -278,9 +278,8 @@ class ShowReconstruction(Callback):
         if (self.epoch + 1) % self.every == 0: self._show(f'epoch{self.epoch + 1:03d}')
 
 # %% ../nbs/21_mae.ipynb #d42694a8
-def _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers):
+def _check_mae_options(crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers):
     "The options of `pretrain_mae`, checked and normalised: (crop, patch) as (z, y, x); a `ValueError` naming the option otherwise."
-    if arch not in MAE_ARCHS: raise ValueError(f"arch must be one of {', '.join(MAE_ARCHS)}, got {arch!r}")
     crop, patch = zyx(crop, 'crop'), zyx(patch_size, 'patch size')
     if any(c % p for c, p in zip(crop, patch)):
         raise ValueError(f"crop {crop} is not divisible by the patch size {patch} on every axis (z, y, x): "
@@ -308,15 +307,15 @@ def _check_unet_crop(crop, channels, pools):
 def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; default: the bundled FIB-SEM sample)
                  out='runs/mae', # output folder of the run
                  arch:str='unet', # 'unet' (`ConvMAE3D`, masked image modelling on a U-Net) or a ViT size: tiny, small, base, large, huge (`MAE3D`)
-                 crop=32, # crop size: one number or Z Y X, a multiple of the patch size on every axis
-                 patch_size=8, # masked patch size (the ViT's patch): one number or Z Y X
+                 crop=None, # crop size: one number or Z Y X, a multiple of the patch size on every axis (default: 32 voxels on the finest axis, the same extent on the others)
+                 patch_size=None, # masked patch size (the ViT's patch): one number or Z Y X (default: 8 on the finest axis, the same extent on the others)
                  epochs:int=10, # training epochs
                  bs:int=8, # batch size (crops per step and process)
                  crops_per_epoch:int=128, # random training crops per epoch (validation: a fixed eighth of that, at least one batch)
                  lr:float=2e-3, # peak learning rate of the one-cycle schedule (AdamW)
                  mask_ratio:float=None, # fraction of the patches masked (default: 0.6 for 'unet', SparK's; 0.75 for a ViT, MAE's)
                  channels=None, # 'unet': U-Net widths, one per level (default: 16 32 64 128)
-                 voxel_size=None, # 'unet': (z, y, x) voxel size that sets per-axis pooling (`unet_pools`; default: the volumes' own)
+                 voxel_size=None, # (z, y, x) voxel size, for the default crop and patch and the U-Net's per-axis pooling (`unet_pools`; default: the volumes' own)
                  norm_pix_loss:bool=False, # normalise each target patch by its mean and variance (MAE's norm_pix_loss)
                  n_acc:int=None, # accumulate gradients: a weight update every `n_acc` crops (default: every batch)
                  show_every:int=1, # a reconstruction figure every N epochs
@@ -326,13 +325,17 @@ def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; defau
     precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
     from emssl.io import open_volume, load_sample
     if mask_ratio is None: mask_ratio = 0.6 if arch == 'unet' else 0.75
-    crop, patch = _check_mae_options(arch, crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers)
+    if arch not in MAE_ARCHS: raise ValueError(f"arch must be one of {', '.join(MAE_ARCHS)}, got {arch!r}")
     vols = [load_sample()] if not volumes else [v if isinstance(v, Volume) else open_volume(v) for v in volumes]
+    vs = voxel_size if voxel_size is not None else voxel_size_of(vols)
     pools = None
     if arch == 'unet':
         channels = tuple(int(c) for c in (channels or CONV_MAE_CHANNELS))
-        pools = unet_pools(len(channels), voxel_size if voxel_size is not None else voxel_size_of(vols))
-        _check_unet_crop(crop, channels, pools)
+        pools = unet_pools(len(channels), vs)
+    if patch_size is None: patch_size = physical_size(8, vs)
+    if crop is None: crop = physical_size(32, vs, np.lcm(zyx(patch_size, 'patch size'), pool_multiple(pools) if pools else 1))
+    crop, patch = _check_mae_options(crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers)
+    if arch == 'unet': _check_unet_crop(crop, channels, pools)
     train = RandomCrops(vols, crop, n=crops_per_epoch, seed=seed)   # checks that the crop fits every volume
     valid = RandomCrops(vols, crop, n=max(bs, crops_per_epoch // 8), seed=seed + 1)
     options = dict(arch=arch, crop=crop, patch_size=patch, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch, lr=lr,
