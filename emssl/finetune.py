@@ -38,12 +38,12 @@ def _check_encoder(enc:UNetEncoder3D, in_chans=None, channels=None, path=None):
         raise DataError("the checkpoint's encoder does not fit the U-Net asked for (" + '; '.join(
             f"{k}: {a} in the checkpoint, {b} asked for" for k, (a, b) in diff.items()) + ")", path)
 
-def unet_from_checkpoint(checkpoint=None, in_chans:int=None, out_chans:int=1, channels=None, pools=None) -> UNet3D:
-    "A `UNet3D` around the `UNetEncoder3D` of `checkpoint` (an emssl model file holding one, or a module; None: from scratch)."
+def unet_from_checkpoint(checkpoint=None, in_chans:int=None, out_chans:int=1, channels=None, pools=None, decoder:bool=False) -> UNet3D:
+    "A `UNet3D` around the `UNetEncoder3D` of `checkpoint` (an emssl model file holding one, or a module; None: from scratch); `decoder`: its decoder too, if it has one."
     if checkpoint is None: return UNet3D(in_chans or 1, out_chans, channels or (32, 64, 128, 256, 320), pools)
     enc = unet_encoder(checkpoint)
     _check_encoder(enc, in_chans, channels, None if isinstance(checkpoint, nn.Module) else checkpoint)
-    return load_encoder_into_unet(UNet3D(enc.in_chans, out_chans, enc.channels, enc.pools), enc)
+    return load_encoder_into_unet(UNet3D(enc.in_chans, out_chans, enc.channels, enc.pools), checkpoint if decoder else enc, decoder)
 
 # %% ../nbs/26_finetune.ipynb #71854428
 def _open(v, what, ndims=(3,)):
@@ -221,12 +221,12 @@ class Finetune(Callback):
         return lr if isinstance(lr, (slice, list, tuple)) else [lr * self.encoder_lr_mult, lr]
 
 def finetune_learner(dls, checkpoint=None, freeze_encoder:bool=False, encoder_lr_mult:float=0.1, lr:float=1e-3,
-                     train_norm:bool=False, channels=None, in_chans:int=None, out_chans:int=1, augment=True, pools=None,
+                     train_norm:bool=False, channels=None, in_chans:int=None, out_chans:int=1, augment=True, pools=None, decoder:bool=False,
                      bce_weight:float=0.5, mean:float=None, std:float=None, precision:str='auto', wd:float=1e-2,
                      cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` fine-tuning a `UNet3D` from `checkpoint` (None: from scratch) on (image, mask) crop `dls`."
     ft = Finetune(freeze_encoder, encoder_lr_mult, train_norm, bce_weight)
-    model = unet_from_checkpoint(checkpoint, in_chans, out_chans, channels, pools)
+    model = unet_from_checkpoint(checkpoint, in_chans, out_chans, channels, pools, decoder)
     aug = seg_augment() if augment is True else (augment or None)
     cbs = [SetEpoch(), ToFloat(mean, std), ft] + ([BatchAugment(aug, targets=True)] if aug else []) + list(cbs or [])
     learn = Learner(dls, model, loss_func=DiceBCELoss(bce_weight), opt_func=Adam, lr=ft.lrs(lr),
@@ -328,6 +328,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                   lr:float=1e-3, # peak learning rate of the decoder (one-cycle schedule)
                   freeze_encoder:bool=False, # train the decoder only, the encoder kept as the checkpoint has it
                   encoder_lr_mult:float=0.1, # the encoder's learning rate as a fraction of the decoder's
+                  pretrained_decoder:bool=True, # start the decoder too from the checkpoint when it holds a whole U-Net (a convolutional MAE's, a U-Net's); its output layer starts new
                   channels=None, # U-Net widths, one per level (default: the checkpoint's; from scratch BYOL3D's 32-320)
                   voxel_size=None, # (z, y, x) voxel size that sets a new U-Net's per-axis pooling (`unet_pools`; default: the images' own; a checkpoint keeps its own)
                   mean:float=None, # input normalisation: subtracted after integers are scaled to [0, 1] (saved with the model)
@@ -342,7 +343,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
     roi = zyx(roi_size, 'roi_size') if roi_size is not None else crop
     ck = None if checkpoint is None else str(checkpoint) if isinstance(checkpoint, (str, Path)) else f"a {type(checkpoint).__name__} module"
     options = dict(checkpoint=ck, label=label, crop=crop, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch, lr=lr,
-                   freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, channels=None if channels is None else tuple(channels),
+                   freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, pretrained_decoder=pretrained_decoder, channels=None if channels is None else tuple(channels),
                    mean=mean, std=std, p_fg=p_fg, roi_size=roi, precision=precision, workers=workers, seed=seed,
                    device=None if device is None else str(device), restart=restart)
     check_run_options(options)
@@ -361,7 +362,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
     names = dict(pairs=_names(pairs), valid_pairs=_names(valid_pairs) if valid_pairs else None)
     with Run(out, 'finetune', {**options, **names}, seed=seed, precision=precision, device=device, restart=restart) as run:
         dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)
-        learn = finetune_learner(dls, enc, freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, lr=lr,
+        learn = finetune_learner(dls, enc if enc is None or not pretrained_decoder else checkpoint, decoder=pretrained_decoder, freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, lr=lr,
                                  channels=channels, pools=pools, mean=mean, std=std, precision=run.precision)
         net = learn.model.module if hasattr(learn.model, 'module') else learn.model
         run.write_config(model=net.config, finetune=learn.finetune.config)

@@ -17,12 +17,13 @@ from fastai.callback.training import GradientAccumulation
 from fastai.callback.schedule import *   # Learner.fit_one_cycle
 from fastai.distributed import DistributedTrainer, DistributedDL
 from fastai.torch_core import rank_distrib
+from fastcore.basics import noop
 from .core import DataError, read_checkpoint, config_diff, default_device, set_seed, save_model, _plain_cfg
 
 # %% auto #0
 __all__ = ['cpu_bf16_flags', 'cpu_bf16_speedup', 'choose_precision', 'best_precision', 'AMP', 'set_precision', 'rng_state',
-           'set_rng_state', 'StopOnNaN', 'check_run_options', 'run_options', 'Run', 'DDPTrainer', 'init_distributed',
-           'to_ddp', 'rank0_first', 'free_port', 'run_torchrun']
+           'set_rng_state', 'StopOnNaN', 'check_run_options', 'run_options', 'bars_fit', 'Run', 'DDPTrainer',
+           'init_distributed', 'to_ddp', 'rank0_first', 'free_port', 'run_torchrun']
 
 # %% ../nbs/20_train.ipynb #d86d284c
 _BF16_FLAGS = ('amx_bf16', 'avx512_bf16')
@@ -247,6 +248,18 @@ def run_options(precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decide
     check_run_options(o)
     return o
 
+def bars_fit() -> bool:
+    "Whether progress bars suit the output: a notebook or a terminal, not a log file, a pipe or CI."
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    return bool(IN_NOTEBOOK) or sys.stdout.isatty()
+
+def _epoch_line(learn):
+    "A logger printing fastai's per-epoch values as one line: 'epoch 3  train_loss 0.0123  valid_loss 0.0145  time 00:21'."
+    def log(vals):
+        names = learn.recorder.metric_names
+        print('  '.join(f"{n} {v:.6g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, vals)), flush=True)
+    return log
+
 class Run:
     "A training run in folder `out`: options, lock, seed, precision, resumable `last.pt`, history, plot and model file."
     free = ('workers', 'progress', 'device', 'restart', 'show_every')   # options that may change when a run resumes
@@ -363,8 +376,11 @@ class Run:
         if start == 0 and self.precision != 'fp32':   # where a fall-back to fp32 would start again
             self._initial = {k: v.detach().clone() for k, v in _unwrap(learn.model).state_dict().items()}
         cbs_all = ([_Resume(self.ck, start)] if start else []) + [_Checkpoint(self), nan] + list(cbs or [])
-        ctx = learn.no_bar() if not progress or not self.rank0 else contextlib.nullcontext()
-        with ctx: (fit or learn.fit)(n_epoch, cbs=cbs_all, start_epoch=start, **kwargs)
+        bars = progress and self.rank0 and bars_fit()
+        logger, learn.logger = learn.logger, (learn.logger if bars else _epoch_line(learn) if self.rank0 else noop)
+        try:
+            with (contextlib.nullcontext() if bars else learn.no_bar()): (fit or learn.fit)(n_epoch, cbs=cbs_all, start_epoch=start, **kwargs)
+        finally: learn.logger = logger
         if nan.stopped:
             e, i, v, tr = nan.stopped
             where = f"the {'training' if tr else 'validation'} loss became {v} at epoch {e + 1}, batch {i + 1}"
