@@ -246,7 +246,7 @@ def cmd_show(args):
 
 # %% ../nbs/90_cli.ipynb #b868577a
 def cmd_pretrain_mae(args):
-    "Pretrain a 3D ViT MAE on random crops of volumes."
+    "Pretrain a masked autoencoder (a 3D U-Net by default, or a ViT) on random crops of volumes."
     from emssl.io import open_volume
     from emssl.train import init_distributed
     init_distributed()   # a no-op unless launched with torchrun
