@@ -84,6 +84,7 @@ def main():
     ap.add_argument('--reuse', action='store_true', help="probe the models an earlier run left in --out instead of pretraining again")
     ap.add_argument('--finetune', type=int, default=0, help="also fine-tune a U-Net for this many epochs (32 crops each) on the one labelled training crop of each task, from each U-Net method's pretraining and from scratch, and score Dice on the test crop")
     ap.add_argument('--ft-seeds', type=int, nargs='+', default=[0, 1], help="fine-tuning seeds")
+    ap.add_argument('--ft-decoder', action='store_true', help="fine-tuning from a whole pretrained U-Net (mim) starts its decoder too")
     ap.add_argument('--ft-tasks', nargs='+', default=['gala', 'neuroproof'], help="tasks to fine-tune on")
     ap.add_argument('--all-layers', action='store_true', help="probe every layer of each encoder together (a hypercolumn) instead of the default middle and late ones")
     a = ap.parse_args()
@@ -151,7 +152,8 @@ def finetune_compare(tasks, models, a, out):
             for seed in a.ft_seeds:
                 o = out/f'ft_{name}_{start}_s{seed}'
                 t0 = time.perf_counter()
-                finetune_unet(train, out=str(o), checkpoint=None if ck is None else str(ck), valid_pairs=test, epochs=epochs, seed=seed, restart=True, **kw)
+                finetune_unet(train, out=str(o), checkpoint=None if ck is None else str(ck), valid_pairs=test, epochs=epochs, seed=seed, restart=True,
+                              pretrained_decoder=a.ft_decoder, **kw)
                 res[name]['minutes'].append((time.perf_counter() - t0) / 60)
                 dice.append(float(np.mean([v['dice'] for v in json.loads((o/'metrics.json').read_text()).values()])))
             res[name][start] = dice
@@ -163,10 +165,11 @@ def write_finetune_section(res, a):
     starts = [k for k in ('scratch', 'mim', 'byol') if all(k in r for r in res.values())]
     mins = np.mean([m for r in res.values() for m in r['minutes']])
     lines = [f"A U-Net (widths {'-'.join(map(str, UNET))}) fine-tuned on the one labelled training crop of each task: {a.finetune} epochs of 32 "
-             f"random 32³ crops (half holding foreground), batch 4, AdamW at 2e-3 for the decoder and 2e-4 for the encoder, the same for "
+             f"random 32³ crops (half holding foreground), batch 4, AdamW at 2e-3 for the decoder and "
+             f"{'2e-4 for the encoder' if a.ft_decoder else '2e-4 for a pretrained encoder, 2e-3 for a random one'}, the same for "
              f"every start ({mins:.1f} min a run on average, scoring included). Dice of the thresholded sliding-window prediction on the "
              f"held-out test crop, mean ± sd over seeds {a.ft_seeds}. The encoder starts from the pretraining of the row (the models of the "
-             "frozen probes above) or at random; a U-Net pretraining (mim) also starts the decoder, its output layer new.", '',
+             "frozen probes above) or at random" + ("; a U-Net pretraining (mim) also starts the decoder, its output layer new." if a.ft_decoder else "."), '',
              '| start | ' + ' | '.join(f'{t} Dice' for t in res) + ' |', '| --- |' + ' --- |' * len(res)]
     for k in starts:
         lines.append(f'| {k} | ' + ' | '.join(f"{np.mean(r[k]):.3f} ± {np.std(r[k]):.3f}" for r in res.values()) + ' |')
@@ -174,7 +177,7 @@ def write_finetune_section(res, a):
     sys.path.insert(0, str(Path(__file__).parent))
     from results import write_section
     write_section("Fine-tuning from pretraining against scratch, one labelled crop", md,
-                  f"python benchmarks/representation.py --budget {a.budget:g} --finetune {a.finetune} --methods {' '.join(a.methods)}")
+                  f"python benchmarks/representation.py --budget {a.budget:g} --finetune {a.finetune} --methods {' '.join(a.methods)}" + (" --ft-decoder" if a.ft_decoder else ""))
 
 def figure(results, path):
     "Grouped bars: AP (mean ± sd over seeds) of every feature set on every task, the random-init floors hatched."
