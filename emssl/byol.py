@@ -17,7 +17,7 @@ from fastai.callback.schedule import ParamScheduler, SchedLin, SchedCos, combine
 from fastai.optimizer import Adam
 from .core import DataError, zyx, register_model, _builder
 from .io import Volume, open_volume, load_sample, PatchFolder
-from .nets import UNetEncoder3D, MLPHead, unet_pools, voxel_size_of, pool_multiple
+from .nets import UNetEncoder3D, MLPHead, unet_pools, voxel_size_of, check_unet_crop
 from .losses import byol_symmetric_loss
 from .augment import byol_augment
 from .data import CropPairs, SetEpoch, ToFloat, crop_dls
@@ -206,10 +206,7 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
     vols = list(PatchFolder(patch_dir, ext, crop=crop)) if patch_dir is not None else _as_volumes(volumes)
     if voxel_size is None: voxel_size = voxel_size_of(vols)
     n_lev = len(channels); pools = unet_pools(n_lev, voxel_size)
-    m = pool_multiple(pools)
-    if any(c < k for c, k in zip(crop, m)) or np.prod([c // k for c, k in zip(crop, m)]) < 2:
-        raise ValueError(f"crop {crop} is too small for the U-Net encoder of {n_lev} levels with poolings {pools}: each axis "
-                         f"needs at least {m} voxels (z, y, x) and the deepest level more than one voxel")
+    check_unet_crop(crop, channels, pools)
     options.update(voxel_size=None if voxel_size is None else tuple(float(v) for v in voxel_size), pools=pools)
     for v in vols:
         if any(c > s for c, s in zip(crop, v.shape)):

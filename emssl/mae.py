@@ -22,7 +22,7 @@ from .data import RandomCrops, crop_dls, SetEpoch, ToFloat
 from .train import Run, set_precision, to_ddp, check_run_options, run_options
 from fastcore.meta import delegates
 from .vit import ViT3D, Block, PosEmbed3D, VIT3D_PRESETS, patch_grid, _preset, _init_weights
-from .nets import UNet3D, unet_pools, voxel_size_of, pool_multiple
+from .nets import UNet3D, unet_pools, voxel_size_of, pool_multiple, check_unet_crop
 
 # %% auto #0
 __all__ = ['CONV_MAE_CHANNELS', 'MAE_ARCHS', 'patchify', 'unpatchify', 'random_masking', 'MAE3D', 'mae_loss', 'crop_mean_mse',
@@ -295,13 +295,6 @@ def _check_mae_options(crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_
     check_run_options(dict(bs=bs, crops_per_epoch=crops_per_epoch, n_acc=n_acc, lr=lr, precision=precision, workers=workers))
     return crop, patch
 
-def _check_unet_crop(crop, channels, pools):
-    "A `ValueError` unless `crop` passes the U-Net's poolings with more than one voxel at the deepest level."
-    if not channels or any(int(c) < 1 for c in channels): raise ValueError(f"channels must be positive widths, one per level, got {channels!r}")
-    m = pool_multiple(pools)
-    if any(c % k for c, k in zip(crop, m)) or math.prod(c // k for c, k in zip(crop, m)) < 2:
-        raise ValueError(f"crop {crop} does not fit the U-Net of {len(channels)} levels with poolings {pools}: each axis must be a "
-                         f"multiple of {m} (z, y, x), and the deepest level needs more than one voxel")
 
 @delegates(run_options)
 def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; default: the bundled FIB-SEM sample)
@@ -335,7 +328,7 @@ def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; defau
     if patch_size is None: patch_size = physical_size(8, vs)
     if crop is None: crop = physical_size(32, vs, np.lcm(zyx(patch_size, 'patch size'), pool_multiple(pools) if pools else 1))
     crop, patch = _check_mae_options(crop, patch_size, mask_ratio, bs, crops_per_epoch, lr, n_acc, show_every, precision, workers)
-    if arch == 'unet': _check_unet_crop(crop, channels, pools)
+    if arch == 'unet': check_unet_crop(crop, channels, pools)
     train = RandomCrops(vols, crop, n=crops_per_epoch, seed=seed)   # checks that the crop fits every volume
     valid = RandomCrops(vols, crop, n=max(bs, crops_per_epoch // 8), seed=seed + 1)
     options = dict(arch=arch, crop=crop, patch_size=patch, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch, lr=lr,

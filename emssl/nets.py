@@ -14,8 +14,8 @@ from .core import DataError, register_model, load_encoder, load_model, config_di
 
 # %% auto #0
 __all__ = ['n_params', 'ResNet3D', 'resnet3d_18', 'resnet3d_34', 'resnet3d_50', 'MLPHead', 'ResBlock3D', 'unet_pools',
-           'voxel_size_of', 'pool_multiple', 'UNetEncoder3D', 'UNetDecoder3D', 'UNet3D', 'unet_encoder', 'unet_decoder',
-           'load_encoder_into_unet', 'unet_splitter']
+           'voxel_size_of', 'pool_multiple', 'check_unet_crop', 'UNetEncoder3D', 'UNetDecoder3D', 'UNet3D',
+           'unet_encoder', 'unet_decoder', 'load_encoder_into_unet', 'unet_splitter']
 
 # %% ../nbs/11_nets.ipynb #9db969f4
 def n_params(m:nn.Module, trainable:bool=False) -> int:
@@ -110,6 +110,14 @@ def _norm_pools(pools, levels):
 def pool_multiple(pools) -> tuple:
     "What a U-Net input's (z, y, x) size must be a multiple of: the product of its poolings per axis."
     return tuple(int(np.prod([p[a] for p in pools])) for a in range(3))
+
+def check_unet_crop(crop, channels, pools):
+    "A `ValueError` naming the option unless training crops of `crop` (z, y, x) pass a U-Net of `channels` with `pools`."
+    if not channels or any(int(c) < 1 for c in channels): raise ValueError(f"channels must be positive widths, one per level, got {channels!r}")
+    m = pool_multiple(pools)
+    if any(c % k for c, k in zip(crop, m)) or np.prod([c // k for c, k in zip(crop, m)]) < 2:   # InstanceNorm needs > 1 voxel
+        raise ValueError(f"crop {crop} does not fit the U-Net of {len(channels)} levels with poolings {pools}: each axis must be a "
+                         f"multiple of {m} (z, y, x), and the deepest level needs more than one voxel")
 
 def _check_divisible(x, pools, what):
     f = pool_multiple(pools)
