@@ -28,6 +28,7 @@ from emssl.features import encoder_layers
 from emssl.core import load_encoder
 from emssl.mae import pretrain_mae
 from emssl.byol import pretrain_byol
+from emssl.simclr import pretrain_simclr
 
 def h5(p): 
     with h5py.File(p) as f: return f['stack'][:]
@@ -54,8 +55,8 @@ def save_vols(vols, folder):
         p = folder/f'vol{i}.npy'; np.save(p, np.ascontiguousarray(v)); out.append(str(p))
     return out
 
-MODEL_FILE = dict(mae='mae.pt', mim='mae.pt', byol='byol.pt')
-UNET = [16, 32, 64, 128]   # the U-Net widths of BYOL and of the convolutional MAE (mim) alike
+MODEL_FILE = dict(mae='mae.pt', mim='mae.pt', byol='byol.pt', simclr='simclr.pt')
+UNET = [16, 32, 64, 128]   # the U-Net widths of BYOL, SimCLR and the convolutional MAE (mim) alike
 
 def pretrain(method, vols, out, budget_s, seed, reuse=False):
     "Pretrain `method` on `vols` for about `budget_s` seconds (one timed epoch sets the number of epochs); the model file."
@@ -65,8 +66,9 @@ def pretrain(method, vols, out, budget_s, seed, reuse=False):
         return done, len(h) - 1, float('nan')
     kw = dict(mae=dict(arch='tiny', crop=32, patch_size=4, bs=8, crops_per_epoch=256, lr=1.5e-3),
               mim=dict(arch='unet', channels=UNET, crop=32, patch_size=8, bs=8, crops_per_epoch=128, lr=2e-3),
-              byol=dict(preset='smoke', channels=UNET, crop=32, bs=8, crops_per_epoch=128))[method]
-    fn = dict(mae=pretrain_mae, mim=pretrain_mae, byol=pretrain_byol)[method]
+              byol=dict(preset='smoke', channels=UNET, crop=32, bs=8, crops_per_epoch=128),
+              simclr=dict(channels=UNET, crop=32, bs=8, crops_per_epoch=128, lr=2e-3))[method]
+    fn = dict(mae=pretrain_mae, mim=pretrain_mae, byol=pretrain_byol, simclr=pretrain_simclr)[method]
     t = time.perf_counter(); fn(vols, out=str(out) + '_timing', epochs=1, workers=0, seed=seed, progress=False, restart=True, **kw)
     per_epoch = time.perf_counter() - t
     epochs = max(1, int(budget_s / per_epoch))
@@ -123,7 +125,7 @@ def main():
                layers='all (hypercolumn)' if a.all_layers else 'default (a middle and a late one)',
                python=platform.python_version(), budget_min=a.budget, seeds=a.seeds, n_per_class=a.n, pretraining=log)
     (out/'results.json').write_text(json.dumps(dict(env=env, results=results), indent=1))
-    if not a.all_layers: figure(results, root/'nbs'/'images'/'representation.png')
+    figure(results, root/'nbs'/'images'/'representation.png')
     md = markdown(env, results)
     print(md)
     sys.path.insert(0, str(Path(__file__).parent))
@@ -143,7 +145,7 @@ def finetune_compare(tasks, models, a, out):
         lab = (lambda l: boundary_mask(l)) if t.get('boundary') else (lambda l: (l > 0).astype(np.uint8))
         train = [(img, lab(l)) for img, l in t['train']]
         test = [(img, lab(l)) for img, l in t['test']]
-        starts = {'scratch': None, **{m: models[(m, group)] for m in a.methods if m in ('mim', 'byol')}}
+        starts = {'scratch': None, **{m: models[(m, group)] for m in a.methods if m in ('mim', 'byol', 'simclr')}}
         kw = dict(channels=UNET, crop=32, roi_size=32, bs=4, crops_per_epoch=32, lr=2e-3, workers=0, progress=False)
         epochs = a.finetune
         res[name] = {'epochs': epochs, 'minutes': []}
@@ -162,7 +164,7 @@ def finetune_compare(tasks, models, a, out):
     return res
 
 def write_finetune_section(res, a):
-    starts = [k for k in ('scratch', 'mim', 'byol') if all(k in r for r in res.values())]
+    starts = [k for k in ('scratch', 'mim', 'byol', 'simclr') if all(k in r for r in res.values())]
     mins = np.mean([m for r in res.values() for m in r['minutes']])
     lines = [f"A U-Net (widths {'-'.join(map(str, UNET))}) fine-tuned on the one labelled training crop of each task: {a.finetune} epochs of 32 "
              f"random 32³ crops (half holding foreground), batch 4, AdamW at 2e-3 for the decoder and "
@@ -184,6 +186,8 @@ def figure(results, path):
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     rows = [k for k in next(iter(results.values())) if all(k in r for r in results.values())]
     rows = sorted(rows, key=lambda k: (not k.startswith('filters'), k.replace('-random-init', ''), '-random-init' not in k))
+    same = lambda k, j: all(np.array_equal(np.asarray(r[k]), np.asarray(r[j])) for r in results.values())
+    rows = [k for i, k in enumerate(rows) if 'random-init' not in k or not any(same(k, j) for j in rows[:i] if 'random-init' in j)]   # one bar per shared floor
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(results) * len(rows) / 4, 3.2))
     w = 0.8 / len(rows)
     names = list(dict.fromkeys(k.split('-')[0] if not k.startswith('filters') else k for k in rows))
@@ -197,7 +201,13 @@ def figure(results, path):
     Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=110); plt.close(fig)
 
 def markdown(env, results):
-    order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'mim', 'byol') for k in (f'{m}-random-init-linear', f'{m}-linear')]
+    order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'mim', 'byol', 'simclr') for k in (f'{m}-random-init-linear', f'{m}-linear')]
+    order = [k for k in order if all(k in r for r in results.values())]
+    # methods of one architecture share one floor (the same random-init network): print it once, naming them
+    same = lambda k, j: all(np.array_equal(np.asarray(r[k]), np.asarray(r[j])) for r in results.values())
+    floors = [k for k in order if 'random-init' in k]
+    shared = {k: [j for j in floors if same(k, j)] for k in floors}
+    order = [k for k in order if 'random-init' not in k or shared[k][0] == k]
     lines = [f"_Run {env['date']} on {env['machine']}, torch {env['torch']}, Python {env['python']}; reproduce with "
              f"`python benchmarks/representation.py --budget {env['budget_min']:g}`._", '',
              f"Pretraining budget {env['budget_min']:g} min per method and data group on this machine "
@@ -211,7 +221,9 @@ def markdown(env, results):
         cells = []
         for r in results.values():
             v = np.asarray(r[k]); cells += [f"{v[:, 0].mean():.3f} ± {v[:, 0].std():.3f}", f"{v[:, 1].mean():.3f}"]
-        lines.append(f'| {k} | ' + ' | '.join(cells) + ' |')
+        label = k if 'random-init' not in k or len(shared[k]) == 1 else \
+            f"random-init U-Net-linear (the floor of {', '.join(j.split('-')[0] for j in shared[k])})"
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 if __name__ == '__main__': main()

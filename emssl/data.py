@@ -45,6 +45,8 @@ class RandomCrops(torch.utils.data.Dataset):
         w = np.array([np.prod(v.shape, dtype=np.float64) for v in self.vols]) if weights is None else np.asarray(weights, float)
         self.p = w / w.sum()
     def __len__(self): return self.n
+    def __iter__(self):   # the `n` items of the epoch (a map-style Dataset would otherwise be indexed without end)
+        return (self[i] for i in range(len(self)))
     def set_epoch(self, epoch:int): self.epoch = int(epoch)
     def rng(self, i): return np.random.default_rng([self.seed, self.epoch, int(i)])
     def position(self, rng, v):

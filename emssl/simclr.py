@@ -17,11 +17,11 @@ from fastai.callback.core import Callback
 from fastai.callback.training import GradientAccumulation
 from fastai.callback.schedule import *   # Learner.fit_one_cycle
 from fastai.optimizer import Optimizer, Adam, weight_decay, average_grad, larc_step
-from .core import DataError, register_model, load_model, zyx
-from .nets import ResNet3D, resnet3d_18, resnet3d_34, resnet3d_50, MLPHead
+from .core import DataError, register_model, load_model, zyx, physical_size, _builder
+from .nets import ResNet3D, resnet3d_18, resnet3d_34, resnet3d_50, MLPHead, UNetEncoder3D, unet_pools, voxel_size_of, check_unet_crop, pool_multiple
 from .losses import nt_xent
 from .augment import Augment3D, simclr_augment
-from .data import RandomCrops, crop_dls, ToFloat, SetEpoch
+from .data import RandomCrops, CropPairs, crop_dls, ToFloat, SetEpoch
 from .train import set_precision, to_ddp, Run, check_run_options, rank0_first, run_options
 from fastcore.meta import delegates
 from .evaluate import embed_dataset, knn_accuracy
@@ -29,26 +29,33 @@ from .synapse import SynapseProject, BBoxCubes, cache_cubes
 
 # %% auto #0
 __all__ = ['SimCLRNet', 'SimCLRLoss', 'SimCLR', 'lars_layer_lr', 'lars', 'simclr_learner', 'fit_simclr', 'load_simclr',
-           'KNNMonitor', 'pretrain_synapses']
+           'KNNMonitor', 'pretrain_synapses', 'pretrain_simclr']
 
 # %% ../nbs/22_simclr.ipynb #040bcc49
 class SimCLRNet(nn.Module):
-    "`backbone` ((B, C, Z, Y, X) → (B, F)) + `MLPHead` projector; `forward(x1, x2)` → (z1, z2), `embed(x)` → (B, F)."
+    "`backbone` (a ResNet3D, or a UNetEncoder3D pooled by its `features`) + `MLPHead` projector; `forward(x1, x2)` → (z1, z2), `embed(x)` → (B, F)."
     def __init__(self, backbone:nn.Module, proj_hidden:int=2048, proj_dim:int=128):
         super().__init__()
         nf = getattr(backbone, 'num_features', None)
         if nf is None: raise ValueError("the backbone needs a `num_features` attribute (the size of its pooled features)")
         self.backbone, self.projector = backbone, MLPHead(nf, proj_hidden, proj_dim)
-        # a ResNet3D backbone is rebuilt from its config; other backbones leave the config empty, so save_model refuses them
-        self.config = (dict(backbone=dict(backbone.config), proj_hidden=int(proj_hidden), proj_dim=int(proj_dim))
-                       if isinstance(backbone, ResNet3D) and getattr(backbone, 'config', None) else {})
-    def embed(self, x): return self.backbone(x)
+        # a backbone with a config (ResNet3D, UNetEncoder3D) is rebuilt from its class and config; one without leaves
+        # the config empty, so save_model refuses it
+        cfg = getattr(backbone, 'config', None)
+        self.config = (dict(backbone_class=type(backbone).__name__, backbone=dict(cfg), proj_hidden=int(proj_hidden),
+                            proj_dim=int(proj_dim)) if cfg else {})
+    def embed(self, x):
+        "Pooled features (B, F): the backbone's `features` where it has them (a U-Net encoder), else its output (a ResNet)."
+        f = getattr(self.backbone, 'features', None)
+        return f(x) if callable(f) else self.backbone(x)
     def forward(self, x1, x2):
         "Projections of both views; the two are run through the backbone as one batch (one set of BatchNorm statistics)."
-        z = self.projector(self.backbone(torch.cat([x1, x2])))
+        z = self.projector(self.embed(torch.cat([x1, x2])))
         return z[:len(x1)], z[len(x1):]
 
-def _build_simclr(c:dict) -> SimCLRNet: return SimCLRNet(ResNet3D(**c['backbone']), c['proj_hidden'], c['proj_dim'])
+def _build_simclr(c:dict) -> SimCLRNet:
+    "A `SimCLRNet` from its config; files written before `backbone_class` was recorded hold a ResNet3D."
+    return SimCLRNet(_builder(c.get('backbone_class', 'ResNet3D'))[0](dict(c['backbone'])), c['proj_hidden'], c['proj_dim'])
 register_model('SimCLRNet', _build_simclr, encoder=lambda m: m.backbone)
 
 # %% ../nbs/22_simclr.ipynb #117b545c
@@ -77,20 +84,22 @@ class SimCLR(Callback):
     def _valid_augs(self):
         return (simclr_augment('A', self.voxel_size, self.cleft_channel, seed=self.seed + 1000),
                 simclr_augment('B', self.voxel_size, self.cleft_channel, seed=self.seed + 1001))
-    def views(self, x, augs=None):
-        "(v1, v2) of the float batch `x` (B, C, Z, Y, X)."
+    def views(self, x, augs=None, x2=None):
+        "(v1, v2): streams A and B of the float batch `x` (B, C, Z, Y, X), or A of `x` and B of `x2`, a second crop of each (`CropPairs`)."
         if x.ndim != 5: raise DataError(f"SimCLR expected a batch (B, C, Z, Y, X), found a tensor of shape {tuple(x.shape)}")
+        if x2 is not None and x2.shape != x.shape:
+            raise DataError(f"SimCLR's two crops of a pair differ in shape: {tuple(x.shape)} and {tuple(x2.shape)}")
         n_mask = x.shape[1] - self.n_image
         if n_mask < 0: raise DataError(f"SimCLR expected at least {self.n_image} image channel(s), found {x.shape[1]}")
         if n_mask and self.cleft_channel >= n_mask:
             raise DataError(f"stream B drops mask channel {self.cleft_channel} (cleft_channel) but the batch has only "
                             f"{n_mask} mask channel(s) after {self.n_image} image channel(s)")
         a, b = augs or (self.aug_a, self.aug_b)
-        return a.split(x, self.n_image), b.split(x, self.n_image)
+        return a.split(x, self.n_image), b.split(x if x2 is None else x2, self.n_image)
     def before_validate(self): self._valid = self._valid_augs()
     def before_batch(self):
-        x = self.learn.xb[0]
-        self.learn.xb = self.views(x, None if self.training else self._valid)
+        xb = self.learn.xb; x = xb[0]
+        self.learn.xb = self.views(x, None if self.training else self._valid, xb[1] if len(xb) > 1 else None)
         self.learn.yb = (torch.zeros(len(x), device=x.device),)
 
 # %% ../nbs/22_simclr.ipynb #98c9ee22
@@ -242,4 +251,54 @@ def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw
         run.fit(learn, epochs, partial(fit_simclr, learn), cbs=cbs, progress=progress)
         run.finish(net, 'simclr.pt', ylabel='NT-Xent', meta=dict(mode=mode, size=list(size), normalise=normalise, radius=radius,
                                                                  channels=['raw', 'presynaptic', 'cleft']))
+    return learn
+
+# %% ../nbs/22_simclr.ipynb #758a4d04
+@delegates(run_options)
+def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume`s; default: the bundled FIB-SEM sample)
+                    out='runs/simclr', # output folder of the run
+                    channels=(16, 32, 64, 128), # U-Net encoder widths, one per level
+                    crop=None, # crop size: one number or Z Y X, a multiple of the poolings per axis (default: 32 voxels on the finest axis, the same extent on the others)
+                    voxel_size=None, # (z, y, x) voxel size, for the default crop, the per-axis pooling (`unet_pools`) and the augmentation (default: the volumes' own)
+                    min_overlap:float=0.4, # least overlap of the two crops of a pair, in (0, 1]
+                    epochs:int=10, # training epochs
+                    bs:int=8, # crop pairs per batch
+                    crops_per_epoch:int=128, # crop pairs per training epoch (validation: a fixed eighth of that, at least one batch)
+                    lr:float=2e-3, # peak learning rate of the one-cycle schedule (AdamW)
+                    temperature:float=0.1, # NT-Xent temperature
+                    proj_hidden:int=512, # hidden width of the projector
+                    proj_dim:int=128, # projection size
+                    n_acc:int=None, # accumulate gradients: a weight update every `n_acc` pairs (default: every batch)
+                    **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
+                   ) -> Learner:
+    "Pretrain a U-Net encoder with SimCLR on crop pairs of `volumes`; `simclr.pt` and the run's files go to `out`."
+    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    from emssl.io import Volume, open_volume, load_sample
+    channels = tuple(int(c) for c in channels or ())
+    if not channels: raise ValueError("channels needs at least one width")
+    options = dict(channels=channels, crop=crop, min_overlap=min_overlap, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch,
+                   lr=lr, temperature=temperature, proj_hidden=proj_hidden, proj_dim=proj_dim, n_acc=n_acc, precision=precision,
+                   workers=workers, seed=seed, device=None if device is None else str(device), restart=restart)
+    check_run_options(options)
+    _positive(temperature, 'temperature')
+    if isinstance(min_overlap, bool) or not isinstance(min_overlap, (int, float)) or not 0 < min_overlap <= 1:
+        raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap!r}")
+    vols = [load_sample()] if not volumes else [v if isinstance(v, Volume) else open_volume(v) for v in volumes]
+    vs = voxel_size if voxel_size is not None else voxel_size_of(vols)
+    pools = unet_pools(len(channels), vs)
+    crop = zyx(crop, 'crop size') if crop is not None else physical_size(32, vs, pool_multiple(pools))
+    check_unet_crop(crop, channels, pools)
+    train = CropPairs(vols, crop, min_overlap=min_overlap, n=crops_per_epoch, seed=seed)   # checks that the crop fits every volume
+    valid = CropPairs(vols, crop, min_overlap=min_overlap, n=max(bs, crops_per_epoch // 8), seed=seed + 1)
+    options.update(crop=crop, pools=pools, voxel_size=None if vs is None else tuple(float(v) for v in vs),
+                   volumes=[str(getattr(v, 'path', None) or f"volume of shape {tuple(v.shape)}") for v in vols])
+    with Run(out, 'simclr', options, seed=seed, precision=precision, device=device, restart=restart) as run:
+        dls = crop_dls(train, valid, bs=bs, n_inp=2, num_workers=workers, device=device)
+        learn = simclr_learner(dls, arch=UNetEncoder3D(1, channels, pools), in_chans=1, n_image=1, temperature=temperature,
+                               opt='adamw', lr=lr, proj_hidden=proj_hidden, proj_dim=proj_dim, precision=run.precision,
+                               n_acc=n_acc, voxel_size=vs, seed=seed)
+        net = getattr(learn.model, 'module', learn.model)
+        run.write_config(model=net.config, lr=float(learn.lr), wd=float(learn.wd), bs=bs)
+        run.fit(learn, epochs, partial(fit_simclr, learn), cbs=cbs, progress=progress)
+        run.finish(net, 'simclr.pt', meta={'crop': list(crop), 'min_overlap': min_overlap}, ylabel='NT-Xent')
     return learn
