@@ -10,7 +10,7 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
-           'cmd_finetune', 'cmd_segment', 'cmd_probe', 'main']
+           'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_probe', 'main']
 
 # %% ../nbs/90_cli.ipynb #ee950ac2
 class _NoDefault:
@@ -149,6 +149,8 @@ _CLI = {
             normalise=dict(choices=['cube', 'volume']),
             radius=dict(_SIZE),
             bboxes=dict(type=int, nargs='+', metavar='N'))),
+    'pretrain simclr-volumes': dict(modules=('emssl.simclr',), fn='pretrain_simclr',
+        params=dict(volumes=dict(positional=True, nargs='*', metavar='VOLUME'))),
     'pretrain byol': dict(modules=('emssl.byol',), fn='pretrain_byol',
         params=dict(
             volumes=dict(positional=True, nargs='*', metavar='VOLUME'),
@@ -326,6 +328,13 @@ def cmd_pretrain_byol(args):
     _run_pipeline(args, volumes=args.volumes or None)
     print(f"wrote {args.out}: byol.pt, last.pt, config.json, history.csv, loss.png")
 
+def cmd_pretrain_simclr_volumes(args):
+    "Pretrain SimCLR (a U-Net encoder) on crop pairs of volumes."
+    from emssl.train import init_distributed
+    init_distributed()
+    _run_pipeline(args, volumes=args.volumes or None)
+    print(f"wrote {args.out}: simclr.pt, last.pt, config.json, history.csv, loss.png")
+
 def _pairs(images, masks, folder, what, noun:str='masks'):
     "(image, mask) pairs from matching lists of files or from a folder (`find_pairs`)."
     from emssl.core import DataError
@@ -427,6 +436,8 @@ def _parser():
     _training(pre, 'mae', 'pretrain mae', cmd_pretrain_mae, help="masked autoencoder: a 3D U-Net (default) or ViT (MAE)")
     _training(pre, 'simclr', 'pretrain simclr', cmd_pretrain_simclr, help="SimCLR on SynapseCLR-style synapse cubes")
     _training(pre, 'byol', 'pretrain byol', cmd_pretrain_byol, help="BYOL for a 3D U-Net encoder (byol3d's recipe)")
+    _training(pre, 'simclr-volumes', 'pretrain simclr-volumes', cmd_pretrain_simclr_volumes,
+              help="SimCLR for a 3D U-Net encoder on crop pairs of any volume")
     _training(sub, 'finetune', 'finetune', cmd_finetune, help="fine-tune a segmentation U-Net from a pretrained encoder")
     s = _command(sub, 'segment', cmd_segment, help="segment a volume with a fine-tuned U-Net")
     s.add_argument('volume', help="the volume to segment (any format `emssl show` reads)")

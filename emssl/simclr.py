@@ -256,7 +256,7 @@ def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw
 # %% ../nbs/22_simclr.ipynb #758a4d04
 @delegates(run_options)
 def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume`s; default: the bundled FIB-SEM sample)
-                    out='runs/simclr', # output folder of the run
+                    out='runs/simclr_volumes', # output folder of the run
                     channels=(16, 32, 64, 128), # U-Net encoder widths, one per level
                     crop=None, # crop size: one number or Z Y X, a multiple of the poolings per axis (default: 32 voxels on the finest axis, the same extent on the others)
                     voxel_size=None, # (z, y, x) voxel size, for the default crop, the per-axis pooling (`unet_pools`) and the augmentation (default: the volumes' own)
