@@ -132,8 +132,9 @@ def main():
     from results import write_section
     cmd = f"python benchmarks/representation.py --budget {a.budget:g}"
     title = "Frozen features against the random-init floor and the filter-bank anchor" + (" (all layers)" if a.all_layers else "") \
-            + ("" if a.methods == ['mae', 'byol'] else f": {', '.join(a.methods)}")
-    write_section(title, md.split('\n', 2)[2], cmd + f" --methods {' '.join(a.methods)}" + (" --reuse --all-layers" if a.all_layers else ""))
+            + ("" if a.methods == ['mae', 'byol'] else f": {', '.join(a.methods)}") + ("" if a.budget == 5 else f", {a.budget:g}-minute budget")
+    write_section(title, md.split('\n', 2)[2], cmd + f" --methods {' '.join(a.methods)} --tasks {' '.join(a.tasks)}" + (" --all-layers" if a.all_layers else "")
+                  + ("" if a.out == str(root/'runs'/'representation') else f" --out {Path(a.out).relative_to(root) if Path(a.out).is_relative_to(root) else a.out}"))
 
 def finetune_compare(tasks, models, a, out):
     "Dice on each task's test crop of a U-Net fine-tuned on its one training crop: from each U-Net pretraining and from scratch, same epochs."
@@ -178,7 +179,8 @@ def write_finetune_section(res, a):
     md = '\n'.join(lines); print(md)
     sys.path.insert(0, str(Path(__file__).parent))
     from results import write_section
-    write_section("Fine-tuning from pretraining against scratch, one labelled crop", md,
+    methods = [m for m in a.methods if m in ('mim', 'byol', 'simclr')]
+    write_section("Fine-tuning from pretraining against scratch, one labelled crop" + ("" if methods == ['mim', 'byol'] else f": {', '.join(methods)}"), md,
                   f"python benchmarks/representation.py --budget {a.budget:g} --finetune {a.finetune} --methods {' '.join(a.methods)}" + (" --ft-decoder" if a.ft_decoder else ""))
 
 def figure(results, path):
@@ -187,6 +189,7 @@ def figure(results, path):
     rows = [k for k in next(iter(results.values())) if all(k in r for r in results.values())]
     rows = sorted(rows, key=lambda k: (not k.startswith('filters'), k.replace('-random-init', ''), '-random-init' not in k))
     same = lambda k, j: all(np.array_equal(np.asarray(r[k]), np.asarray(r[j])) for r in results.values())
+    keep = rows
     rows = [k for i, k in enumerate(rows) if 'random-init' not in k or not any(same(k, j) for j in rows[:i] if 'random-init' in j)]   # one bar per shared floor
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(results) * len(rows) / 4, 3.2))
     w = 0.8 / len(rows)
@@ -194,8 +197,10 @@ def figure(results, path):
     colour = {n: plt.cm.tab10(i) for i, n in enumerate(names)}
     for i, k in enumerate(rows):
         ap = [np.asarray(r[k])[:, 0] for r in results.values()]
-        ax.bar(np.arange(len(results)) + i * w, [a.mean() for a in ap], w, yerr=[a.std() for a in ap], label=k,
-               hatch='//' if 'random-init' in k else None, color=colour[k.split('-')[0] if not k.startswith('filters') else k], edgecolor='white')
+        floor = 'random-init' in k and sum(same(k, j) for j in keep if 'random-init' in j) > 1   # the floor of several methods
+        ax.bar(np.arange(len(results)) + i * w, [a.mean() for a in ap], w, yerr=[a.std() for a in ap],
+               label='random-init U-Net-linear' if floor else k, hatch='//' if 'random-init' in k else None,
+               color='0.6' if floor else colour[k.split('-')[0] if not k.startswith('filters') else k], edgecolor='white')
     ax.set_xticks(np.arange(len(results)) + 0.4 - w / 2, list(results)); ax.set_ylabel('AP, held-out test')
     ax.legend(fontsize=7, ncol=2, frameon=False); ax.set_ylim(0, 1); fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=110); plt.close(fig)
