@@ -87,6 +87,7 @@ def main():
     ap.add_argument('--finetune', type=int, default=0, help="also fine-tune a U-Net for this many epochs (32 crops each) on the one labelled training crop of each task, from each U-Net method's pretraining and from scratch, and score Dice on the test crop")
     ap.add_argument('--ft-seeds', type=int, nargs='+', default=[0, 1], help="fine-tuning seeds")
     ap.add_argument('--ft-decoder', action='store_true', help="fine-tuning from a whole pretrained U-Net (mim) starts its decoder too")
+    ap.add_argument('--ft-encoder-lr-mult', type=float, default=None, help="the pretrained encoder's learning rate as a fraction of the decoder's (default: the library's)")
     ap.add_argument('--ft-tasks', nargs='+', default=['gala', 'neuroproof'], help="tasks to fine-tune on")
     ap.add_argument('--all-layers', action='store_true', help="probe every layer of each encoder together (a hypercolumn) instead of the default middle and late ones")
     a = ap.parse_args()
@@ -134,7 +135,12 @@ def main():
     title = "Frozen features against the random-init floor and the filter-bank anchor" + (" (all layers)" if a.all_layers else "") \
             + ("" if a.methods == ['mae', 'byol'] else f": {', '.join(a.methods)}") + ("" if a.budget == 5 else f", {a.budget:g}-minute budget")
     write_section(title, md.split('\n', 2)[2], cmd + f" --methods {' '.join(a.methods)} --tasks {' '.join(a.tasks)}" + (" --all-layers" if a.all_layers else "")
-                  + ("" if a.out == str(root/'runs'/'representation') else f" --out {Path(a.out).relative_to(root) if Path(a.out).is_relative_to(root) else a.out}"))
+                  + out_flag(a))
+
+def out_flag(a) -> str:
+    "The `--out` of a reproduce line: empty for the default folder."
+    if a.out == str(root/'runs'/'representation'): return ""
+    return f" --out {Path(a.out).relative_to(root) if Path(a.out).is_relative_to(root) else a.out}"
 
 def finetune_compare(tasks, models, a, out):
     "Dice on each task's test crop of a U-Net fine-tuned on its one training crop: from each U-Net pretraining and from scratch, same epochs."
@@ -156,7 +162,7 @@ def finetune_compare(tasks, models, a, out):
                 o = out/f'ft_{name}_{start}_s{seed}'
                 t0 = time.perf_counter()
                 finetune_unet(train, out=str(o), checkpoint=None if ck is None else str(ck), valid_pairs=test, epochs=epochs, seed=seed, restart=True,
-                              pretrained_decoder=a.ft_decoder, **kw)
+                              pretrained_decoder=a.ft_decoder, **kw, **({} if a.ft_encoder_lr_mult is None or ck is None else {'encoder_lr_mult': a.ft_encoder_lr_mult}))
                 res[name]['minutes'].append((time.perf_counter() - t0) / 60)
                 dice.append(float(np.mean([v['dice'] for v in json.loads((o/'metrics.json').read_text()).values()])))
             res[name][start] = dice
@@ -167,9 +173,11 @@ def finetune_compare(tasks, models, a, out):
 def write_finetune_section(res, a):
     starts = [k for k in ('scratch', 'mim', 'byol', 'simclr') if all(k in r for r in res.values())]
     mins = np.mean([m for r in res.values() for m in r['minutes']])
+    import inspect; from emssl.finetune import finetune_unet
+    mult = a.ft_encoder_lr_mult if a.ft_encoder_lr_mult is not None else inspect.signature(finetune_unet).parameters['encoder_lr_mult'].default
     lines = [f"A U-Net (widths {'-'.join(map(str, UNET))}) fine-tuned on the one labelled training crop of each task: {a.finetune} epochs of 32 "
              f"random 32³ crops (half holding foreground), batch 4, AdamW at 2e-3 for the decoder and "
-             f"{'2e-4 for the encoder' if a.ft_decoder else '2e-4 for a pretrained encoder, 2e-3 for a random one'}, the same for "
+             f"{2e-3 * mult:g} for a pretrained encoder and 2e-3 for a random one, the same for "
              f"every start ({mins:.1f} min a run on average, scoring included). Dice of the thresholded sliding-window prediction on the "
              f"held-out test crop, mean ± sd over seeds {a.ft_seeds}. The encoder starts from the pretraining of the row (the models of the "
              "frozen probes above) or at random" + ("; a U-Net pretraining (mim) also starts the decoder, its output layer new." if a.ft_decoder else "."), '',
@@ -181,7 +189,9 @@ def write_finetune_section(res, a):
     from results import write_section
     methods = [m for m in a.methods if m in ('mim', 'byol', 'simclr')]
     write_section("Fine-tuning from pretraining against scratch, one labelled crop" + ("" if methods == ['mim', 'byol'] else f": {', '.join(methods)}"), md,
-                  f"python benchmarks/representation.py --budget {a.budget:g} --finetune {a.finetune} --methods {' '.join(a.methods)}" + (" --ft-decoder" if a.ft_decoder else ""))
+                  f"python benchmarks/representation.py --budget {a.budget:g}{' --reuse' if a.reuse else ''} --finetune {a.finetune} --methods {' '.join(a.methods)}"
+                  f" --tasks {' '.join(a.tasks)}" + (" --ft-decoder" if a.ft_decoder else "")
+                  + out_flag(a))
 
 def figure(results, path):
     "Grouped bars: AP (mean ± sd over seeds) of every feature set on every task, the random-init floors hatched."

@@ -209,7 +209,7 @@ def seg_augment(voxel_size=None, seed=None) -> Augment3D:
 
 class Finetune(Callback):
     "The fine-tuning settings of a U-Net learner: a frozen encoder, or the encoder's learning rate as a fraction of the decoder's; norms; the loss's BCE weight."
-    def __init__(self, freeze_encoder:bool=False, encoder_lr_mult:float=0.1, train_norm:bool=False, bce_weight:float=0.5):
+    def __init__(self, freeze_encoder:bool=False, encoder_lr_mult:float=1., train_norm:bool=False, bce_weight:float=0.5):
         if not encoder_lr_mult >= 0: raise ValueError(f"encoder_lr_mult must be >= 0, got {encoder_lr_mult}")
         self.freeze_encoder, self.encoder_lr_mult = bool(freeze_encoder), float(encoder_lr_mult)
         self.train_norm, self.bce_weight = bool(train_norm), float(bce_weight)
@@ -220,12 +220,11 @@ class Finetune(Callback):
         "[encoder lr, decoder lr] for the decoder's `lr`; a pair or a slice as given."
         return lr if isinstance(lr, (slice, list, tuple)) else [lr * self.encoder_lr_mult, lr]
 
-def finetune_learner(dls, checkpoint=None, freeze_encoder:bool=False, encoder_lr_mult:float=None, lr:float=1e-3,
+def finetune_learner(dls, checkpoint=None, freeze_encoder:bool=False, encoder_lr_mult:float=1., lr:float=1e-3,
                      train_norm:bool=False, channels=None, in_chans:int=None, out_chans:int=1, augment=True, pools=None, decoder:bool=False,
                      bce_weight:float=0.5, mean:float=None, std:float=None, precision:str='auto', wd:float=1e-2,
                      cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` fine-tuning a `UNet3D` from `checkpoint` (None: from scratch) on (image, mask) crop `dls`."
-    if encoder_lr_mult is None: encoder_lr_mult = 1. if checkpoint is None else 0.1   # a random encoder learns at full speed
     ft = Finetune(freeze_encoder, encoder_lr_mult, train_norm, bce_weight)
     model = unet_from_checkpoint(checkpoint, in_chans, out_chans, channels, pools, decoder)
     aug = seg_augment() if augment is True else (augment or None)
@@ -328,7 +327,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                   crops_per_epoch:int=256, # training crops per epoch
                   lr:float=1e-3, # peak learning rate of the decoder (one-cycle schedule)
                   freeze_encoder:bool=False, # train the decoder only, the encoder kept as the checkpoint has it
-                  encoder_lr_mult:float=None, # the encoder's learning rate as a fraction of the decoder's (default: 0.1 from a checkpoint, 1 from scratch)
+                  encoder_lr_mult:float=1., # the encoder's learning rate as a fraction of the decoder's (0.1: ULMFiT's discriminative rates)
                   pretrained_decoder:bool=False, # start the decoder too from the checkpoint when it holds a whole U-Net (a convolutional MAE's, a U-Net's); its output layer starts new
                   channels=None, # U-Net widths, one per level (default: the checkpoint's; from scratch BYOL3D's 32-320)
                   voxel_size=None, # (z, y, x) voxel size that sets a new U-Net's per-axis pooling (`unet_pools`; default: the images' own; a checkpoint keeps its own)
@@ -343,7 +342,6 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
     crop = zyx(crop, 'crop size')
     roi = zyx(roi_size, 'roi_size') if roi_size is not None else crop
     ck = None if checkpoint is None else str(checkpoint) if isinstance(checkpoint, (str, Path)) else f"a {type(checkpoint).__name__} module"
-    if encoder_lr_mult is None: encoder_lr_mult = 1. if checkpoint is None else 0.1
     options = dict(checkpoint=ck, label=label, crop=crop, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch, lr=lr,
                    freeze_encoder=freeze_encoder, encoder_lr_mult=encoder_lr_mult, pretrained_decoder=pretrained_decoder, channels=None if channels is None else tuple(channels),
                    mean=mean, std=std, p_fg=p_fg, roi_size=roi, precision=precision, workers=workers, seed=seed,
