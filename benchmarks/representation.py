@@ -193,21 +193,26 @@ def write_finetune_section(res, a):
                   f" --tasks {' '.join(a.tasks)}" + (" --ft-decoder" if a.ft_decoder else "")
                   + out_flag(a))
 
+def shared_floors(results, rows) -> dict:
+    "{random-init row: the random-init rows with the same scores}: methods of one architecture share one floor (the same random-init network)."
+    same = lambda k, j: all(np.array_equal(np.asarray(r[k]), np.asarray(r[j])) for r in results.values())
+    floors = [k for k in rows if 'random-init' in k]
+    return {k: [j for j in floors if same(k, j)] for k in floors}
+
 def figure(results, path):
     "Grouped bars: AP (mean ± sd over seeds) of every feature set on every task, the random-init floors hatched."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     rows = [k for k in next(iter(results.values())) if all(k in r for r in results.values())]
     rows = sorted(rows, key=lambda k: (not k.startswith('filters'), k.replace('-random-init', ''), '-random-init' not in k))
-    same = lambda k, j: all(np.array_equal(np.asarray(r[k]), np.asarray(r[j])) for r in results.values())
-    keep = rows
-    rows = [k for i, k in enumerate(rows) if 'random-init' not in k or not any(same(k, j) for j in rows[:i] if 'random-init' in j)]   # one bar per shared floor
+    shared = shared_floors(results, rows)
+    rows = [k for k in rows if 'random-init' not in k or shared[k][0] == k]   # one bar per shared floor
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(results) * len(rows) / 4, 3.2))
     w = 0.8 / len(rows)
     names = list(dict.fromkeys(k.split('-')[0] if not k.startswith('filters') else k for k in rows))
     colour = {n: plt.cm.tab10(i) for i, n in enumerate(names)}
     for i, k in enumerate(rows):
         ap = [np.asarray(r[k])[:, 0] for r in results.values()]
-        floor = 'random-init' in k and sum(same(k, j) for j in keep if 'random-init' in j) > 1   # the floor of several methods
+        floor = 'random-init' in k and len(shared[k]) > 1   # the floor of several methods
         ax.bar(np.arange(len(results)) + i * w, [a.mean() for a in ap], w, yerr=[a.std() for a in ap],
                label='random-init U-Net-linear' if floor else k, hatch='//' if 'random-init' in k else None,
                color='0.6' if floor else colour[k.split('-')[0] if not k.startswith('filters') else k], edgecolor='white')
@@ -218,11 +223,8 @@ def figure(results, path):
 def markdown(env, results):
     order = ['filters-linear', 'filters-forest'] + [k for m in ('mae', 'mim', 'byol', 'simclr') for k in (f'{m}-random-init-linear', f'{m}-linear')]
     order = [k for k in order if all(k in r for r in results.values())]
-    # methods of one architecture share one floor (the same random-init network): print it once, naming them
-    same = lambda k, j: all(np.array_equal(np.asarray(r[k]), np.asarray(r[j])) for r in results.values())
-    floors = [k for k in order if 'random-init' in k]
-    shared = {k: [j for j in floors if same(k, j)] for k in floors}
-    order = [k for k in order if 'random-init' not in k or shared[k][0] == k]
+    shared = shared_floors(results, order)
+    order = [k for k in order if 'random-init' not in k or shared[k][0] == k]   # a shared floor once, naming its methods
     lines = [f"_Run {env['date']} on {env['machine']}, torch {env['torch']}, Python {env['python']}; reproduce with "
              f"`python benchmarks/representation.py --budget {env['budget_min']:g}`._", '',
              f"Pretraining budget {env['budget_min']:g} min per method and data group on this machine "
