@@ -152,15 +152,25 @@ def _points(d, name, kind):
     a = np.asarray(d.get(name, np.zeros((0, 3))), dtype=np.float64)
     if a.size == 0: return np.zeros((0, 3))
     if a.ndim != 2 or a.shape[1] != 3: raise DataError(f"{kind} for {name!r} must be an (N, 3) array of coordinates, found shape {a.shape}")
+    if not np.isfinite(a).all(): raise DataError(f"{kind} for {name!r} hold coordinates that are not finite")
     return a
 
-def czii_counts(picks:dict, truth:dict, radius:float, name:str, distance_factor:float=0.5):
+def czii_counts(picks:dict, truth:dict, radius:float, name:str, distance_factor:float=0.5, matching:str='official'):
     "(TP, FP, FN) for particle type `name` in one tomogram: references hit within `distance_factor * radius`."
+    if matching not in ('official', 'one-to-one'): raise ValueError(f"matching must be 'official' or 'one-to-one', got {matching!r}")
     p, t = _points(picks, name, 'picks'), _points(truth, name, 'truth')
     if len(t) == 0 or len(p) == 0: return 0, len(p), len(t)
-    hits = cKDTree(p).query_ball_point(t, r=distance_factor * radius)
-    tp = int(sum(len(h) > 0 for h in hits))
-    return tp, max(len(p) - tp, 0), len(t) - tp
+    r = distance_factor * radius
+    if matching == 'official':   # references with any pick within r (a pick may hit several)
+        tp = int(sum(len(h) > 0 for h in cKDTree(p).query_ball_point(t, r=r)))
+    else:                        # each pick matches at most one reference: a maximum bipartite matching
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import maximum_bipartite_matching
+        pairs = cKDTree(t).query_ball_point(p, r=r)
+        rows = np.repeat(np.arange(len(p)), [len(h) for h in pairs]); cols = np.concatenate([np.asarray(h, int) for h in pairs])
+        g = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(p), len(t))).tocsr()
+        tp = int((maximum_bipartite_matching(g, perm_type='column') >= 0).sum())
+    return tp, len(p) - tp, len(t) - tp
 
 def fbeta_from_counts(tp, fp, fn, beta:float=4.) -> float:
     "F-beta from counts; 0 when precision or recall is undefined or both are 0."
@@ -168,27 +178,41 @@ def fbeta_from_counts(tp, fp, fn, beta:float=4.) -> float:
     rec = tp / (tp + fn) if tp + fn > 0 else 0.
     return (1 + beta**2) * prec * rec / (beta**2 * prec + rec) if prec + rec > 0 else 0.
 
+def _check_unique(truth:dict, where:str):
+    "Refuse duplicate reference positions in one tomogram, whatever their types (as the competition's metric)."
+    a = [_points(truth, k, 'truth') for k in truth]
+    a = np.concatenate(a) if a else np.zeros((0, 3))
+    u, n = np.unique(a, axis=0, return_counts=True)
+    if (n > 1).any():
+        raise DataError(f"{where}: {int((n > 1).sum())} reference position(s) appear more than once (e.g. {tuple(u[n > 1][0])}); "
+                        "the competition's metric refuses duplicate references")
+
 def czii_fbeta(picks, truth=None, radii:dict|None=None, weights:dict|None=None, beta:float=4.,
-               distance_factor:float=0.5, details:bool=False):
-    "CZII score of `picks` vs `truth` (dicts type -> (N, 3) coords), or of a list of (picks, truth) pairs (summed)."
+               distance_factor:float=0.5, details:bool=False, matching:str='official'):
+    "CZII score of `picks` vs `truth` (dicts type -> (N, 3) coords), or of a list of (picks, truth) pairs (summed), as the competition counts."
     pairs = list(zip(picks, truth)) if isinstance(picks, (list, tuple)) and truth is not None else \
             list(picks) if truth is None else [(picks, truth)]
     radii = {k: v['radius'] for k, v in CZII_PARTICLES.items()} if radii is None else dict(radii)
     weights = {k: v['weight'] for k, v in CZII_PARTICLES.items()} if weights is None else dict(weights)
     for k in weights:
         if k not in radii: raise DataError(f"particle type {k!r} has a weight but no radius")
-    for pk, tr in pairs:
+    for i, (pk, tr) in enumerate(pairs):
         for k in list(pk) + list(tr):
             if k not in weights: raise DataError(f"unknown particle type {k!r}; expected one of {list(weights)}")
+        _check_unique(tr, f"tomogram {i}" if len(pairs) > 1 else "truth")
+    scored = [k for k in weights if any(len(_points(tr, k, 'truth')) for _, tr in pairs)]   # types with references
     res = {}
     for k in weights:
         tp = fp = fn = 0
-        for pk, tr in pairs:
-            a, b, c = czii_counts(pk, tr, radii[k], k, distance_factor)
-            tp, fp, fn = tp + a, fp + b, fn + c
-        res[k] = dict(tp=tp, fp=fp, fn=fn, fbeta=fbeta_from_counts(tp, fp, fn, beta))
+        if k in scored:
+            for pk, tr in pairs:
+                a, b, c = czii_counts(pk, tr, radii[k], k, distance_factor, matching)
+                tp, fp, fn = tp + a, fp + b, fn + c
+        prec = tp / (tp + fp) if tp + fp > 0 else 0.
+        rec = tp / (tp + fn) if tp + fn > 0 else 0.
+        res[k] = dict(tp=tp, fp=fp, fn=fn, precision=prec, recall=rec, fbeta=fbeta_from_counts(tp, fp, fn, beta), scored=k in scored)
     wsum = sum(weights.values())
-    score = sum(weights[k] * res[k]['fbeta'] for k in weights) / wsum if wsum > 0 else 0.
+    score = sum(weights[k] * res[k]['fbeta'] for k in scored) / wsum if wsum > 0 else 0.
     return (score, res) if details else score
 
 # %% ../nbs/12_losses.ipynb #3892f047

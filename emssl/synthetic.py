@@ -15,8 +15,9 @@ from .synapse import SYNAPSE_LABEL_VALUES, SYNAPSE_XLSX_COLUMNS
 from .losses import CZII_PARTICLES
 
 # %% auto #0
-__all__ = ['LABELS', 'EM_SIZES_NM', 'EM_LEVELS', 'SYNAPSE_KINDS', 'EMLabel', 'synthetic_em', 'synthetic_synapse_bbox',
-           'write_synapse_project', 'czii_radius_voxels', 'synthetic_tomogram', 'write_synthetic_copick']
+__all__ = ['LABELS', 'EM_SIZES_NM', 'EM_LEVELS', 'SYNAPSE_KINDS', 'CRYOET_REALISTIC', 'EMLabel', 'synthetic_em',
+           'synthetic_synapse_bbox', 'write_synapse_project', 'czii_radius_voxels', 'synthetic_tomogram',
+           'write_synthetic_copick', 'write_synthetic_project']
 
 # %% ../nbs/02_synthetic.ipynb #db6cc6e6
 class EMLabel(IntEnum):
@@ -382,9 +383,25 @@ def _place_spheres(rng, shape, radii, gap=1., tries=500):
         centres[i] = c; done.append(i)
     return np.array(centres).reshape(-1, 3)
 
+def _imaging(signal, noise_std, rng, voxel_size:float, tilt_range=None, ctf_zero=None, amplitude_contrast:float=0.07):
+    "Signal through a phase-flipped CTF and a missing wedge (tilt axis y, beam along z), plus noise through the wedge."
+    shape = signal.shape
+    kz = np.fft.fftfreq(shape[0], voxel_size)[:, None, None]; ky = np.fft.fftfreq(shape[1], voxel_size)[None, :, None]
+    kx = np.fft.rfftfreq(shape[2], voxel_size)[None, None, :]
+    wedge = np.ones((1, 1, 1)) if tilt_range is None else ((np.abs(kz) <= np.tan(np.radians(tilt_range)) * np.abs(kx)) | (kz == 0)).astype(np.float32)
+    H = wedge
+    if ctf_zero is not None:   # |CTF| of a phase-flipped tomogram, first zero at 1/ctf_zero nm⁻¹, amplitude contrast at k = 0
+        chi = np.pi * (kz**2 + ky**2 + kx**2) * ctf_zero**2
+        H = H * np.abs(np.sqrt(1 - amplitude_contrast**2) * np.sin(chi) + amplitude_contrast * np.cos(chi))
+    out = np.fft.irfftn(np.fft.rfftn(signal) * H, s=shape)
+    noise = rng.normal(0, 1, shape)
+    if tilt_range is not None: noise = np.fft.irfftn(np.fft.rfftn(noise) * wedge, s=shape)
+    noise *= noise_std / (noise.std() + 1e-12)
+    return (out + noise).astype(np.float32)
+
 def synthetic_tomogram(shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0, n_per_class=2, snr:float=3.0,
-                       wedge:bool=True, classes=None):
-    "(tomogram float32, labels uint8, picks {class: (N, 3) z, y, x voxels}) of CZII-like particles at `voxel_size` nm."
+                       wedge:bool=True, classes=None, tilt_range:float=None, ctf_zero:float=None, crowding:float=0.):
+    "(tomogram float32, labels uint8, picks {class: (N, 3) z, y, x voxels}) of CZII-like particles at `voxel_size` nm; see `CRYOET_REALISTIC` for harder imaging."
     shape = zyx(shape, 'shape'); vs = float(voxel_size)
     classes = list(classes or CZII_PARTICLES)
     unknown = set(classes) - set(CZII_PARTICLES) | (set(n_per_class) - set(CZII_PARTICLES) if isinstance(n_per_class, dict) else set())
@@ -393,7 +410,10 @@ def synthetic_tomogram(shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0, n_p
     rng = np.random.default_rng(seed)
     names = [k for k in classes for _ in range(counts[k])]
     radii = np.array([czii_radius_voxels(k, vs) for k in names])
-    centres = _place_spheres(rng, shape, radii)
+    n_other = int(round(crowding * len(names)))   # unlabelled macromolecules of other kinds, crowding the particles
+    other_r = rng.uniform(2.5, 10., n_other) / vs
+    centres = _place_spheres(rng, shape, np.concatenate([radii, other_r]))
+    others, centres = centres[len(names):], centres[:len(names)]
     texture = ndimage.gaussian_filter(rng.normal(size=shape).astype(np.float32), 1.5 / vs)
     texture = 0.6 + 0.4 * np.tanh(texture / (texture.std() + 1e-12))
     density = np.zeros(shape, np.float32); labels = np.zeros(shape, np.uint8)
@@ -409,14 +429,24 @@ def synthetic_tomogram(shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0, n_p
                 o = R @ (np.asarray(off, dtype=np.float64) * r)
                 dens = np.maximum(dens, (((g[0] - o[0])**2 + (g[1] - o[1])**2 + (g[2] - o[2])**2) <= (rho * r)**2).astype(float))
         density[sl] = np.maximum(density[sl], dens * texture[sl])
+    for c, r in zip(others, other_r):   # one to three lobes of random size and density, randomly turned
+        sl, g = _box(c + .5, (r, r, r), shape, (1., 1., 1.))
+        R, dens = _rotation(rng), 0.
+        for _ in range(int(rng.integers(1, 4))):
+            o = R @ (rng.uniform(-.4, .4, 3) * r); rho = rng.uniform(.45, .8) * r
+            dens = np.maximum(dens, (((g[0] - o[0])**2 + (g[1] - o[1])**2 + (g[2] - o[2])**2) <= rho**2) * rng.uniform(.5, 1.))
+        density[sl] = np.maximum(density[sl], dens * texture[sl])
     sigma = np.array([2.5 if wedge else 1., 1., 1.]) / vs
     density = ndimage.gaussian_filter(density, sigma)
     bg = ndimage.gaussian_filter(rng.normal(size=shape).astype(np.float32), 8. / vs)
     bg *= 0.3 / (bg.std() + 1e-12)
-    tomo = -density + bg + rng.normal(0, 1. / snr, shape).astype(np.float32)
+    if tilt_range is None and ctf_zero is None: tomo = -density + bg + rng.normal(0, 1. / snr, shape).astype(np.float32)
+    else: tomo = _imaging(-density + bg, 1. / snr, rng, vs, tilt_range, ctf_zero)
     tomo = (tomo - tomo.mean()) / tomo.std()
     picks = {k: centres[[i for i, n in enumerate(names) if n == k]].reshape(-1, 3) for k in classes}
     return tomo.astype(np.float32), labels, picks
+
+CRYOET_REALISTIC = dict(snr=0.5, wedge=False, tilt_range=60., ctf_zero=3., crowding=1.5)   # see the text: harder than the default
 
 # %% ../nbs/02_synthetic.ipynb #c45b68ed
 def _copick_config(root, name='emssl-synthetic'):
@@ -428,7 +458,7 @@ def _copick_config(root, name='emssl-synthetic'):
     return path
 
 def write_synthetic_copick(root, run_name:str='TS_synthetic_0', shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0,
-                           n_per_class=2, user_id:str='emssl', session_id:str='0', **kwargs) -> dict:
+                           n_per_class=2, user_id:str='curation', session_id:str='0', **kwargs) -> dict:
     "Write a synthetic tomogram and its picks in a copick-like layout under `root`; return paths and true picks (z, y, x voxels)."
     from emssl.io import write_volume, write_copick_picks
     tomo, _, picks = synthetic_tomogram(shape, voxel_size, seed, n_per_class, **kwargs)
@@ -441,3 +471,14 @@ def write_synthetic_copick(root, run_name:str='TS_synthetic_0', shape=(64, 96, 9
         write_copick_picks(pick_paths[name], p, voxel_size=voxel_size, object_name=name,
                            user_id=user_id, session_id=session_id, run_name=run_name)
     return dict(config=_copick_config(root), run=run, tomogram=tomo_path, picks=pick_paths, truth=picks)
+
+# %% ../nbs/02_synthetic.ipynb #239db84f
+def write_synthetic_project(root, runs:int=7, shape=(64, 128, 128), voxel_size:float=1.0, seed:int=0, n_per_class=3,
+                            realistic:bool=True, **kwargs) -> dict:
+    "Write `runs` synthetic tomograms (`TS_0`...) with picks as one copick project under `root`; {'config': path, 'truth': {run: picks}}."
+    opts = {**(CRYOET_REALISTIC if realistic else {}), **kwargs}
+    truth = {}
+    for i in range(int(runs)):
+        out = write_synthetic_copick(root, f'TS_{i}', shape, voxel_size, seed=seed * 1000 + i, n_per_class=n_per_class, **opts)
+        truth[f'TS_{i}'] = out['truth']
+    return dict(config=out['config'], truth=truth)
