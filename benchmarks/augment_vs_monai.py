@@ -49,16 +49,18 @@ def monai_byol(seed=0):
     t.set_random_state(seed)
     return t
 
+def _sync(): torch.cuda.synchronize() if torch.cuda.is_available() else None
+
 def timeit(f, n):
-    f()  # warm-up
+    f(); _sync()  # warm-up
     ts = []
     for _ in range(n):
-        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+        t = time.perf_counter(); f(); _sync(); ts.append(time.perf_counter() - t)
     return statistics.median(ts)
 
-def main(n=5):
+def main(n=5, device='cpu'):
     torch.manual_seed(0)
-    x = torch.rand(B, 1, S, S, S)
+    x = torch.rand(B, 1, S, S, S).to(device)
     mp, ep = monai_pipeline(), emssl_pipeline()
     def run_monai(): return torch.stack([torch.as_tensor(mp(x[i])) for i in range(B)])
     def run_emssl(): return ep(x)
@@ -69,7 +71,8 @@ def main(n=5):
     mb, eb = monai_byol(), byol_augment(1, seed=0)
     tmb = timeit(lambda: torch.stack([torch.as_tensor(mb(x[i])) for i in range(B)]), n)
     teb1 = timeit(lambda: eb(x), n)
-    lines = [f"Batch {B} × 1 × {S}³ float32, CPU, {torch.get_num_threads()} threads, median of {n} runs after a warm-up.",
+    where = f"CPU, {torch.get_num_threads()} threads" if device == 'cpu' else f"{torch.cuda.get_device_name()} (both pipelines on the GPU)"
+    lines = [f"Batch {B} × 1 × {S}³ float32, {where}, median of {n} runs after a warm-up.",
              "", "| pipeline | s / batch | volumes / s | speed-up vs MONAI |", "| --- | --- | --- | --- |",
              f"| MONAI {__import__('monai').__version__} array transforms, per sample | {tm:.3f} | {B/tm:.1f} | 1.0x |",
              f"| emssl `Augment3D`, one call per batch (float32) | {te:.3f} | {B/te:.1f} | **{tm/te:.1f}x** |",
@@ -86,7 +89,11 @@ def main(n=5):
              "| pipeline | s / batch | volumes / s | speed-up vs MONAI |", "| --- | --- | --- | --- |",
              f"| MONAI, per sample | {tmb:.3f} | {B/tmb:.1f} | 1.0x |",
              f"| emssl `byol_augment(1)`, one call per batch | {teb1:.3f} | {B/teb1:.1f} | **{tmb/teb1:.1f}x** |"]
-    write_section('Batched augmentation against MONAI per-sample transforms', '\n'.join(lines), 'python benchmarks/augment_vs_monai.py')
+    title = 'Batched augmentation against MONAI per-sample transforms' + ('' if device == 'cpu' else f' ({device})')
+    write_section(title, '\n'.join(lines), 'python benchmarks/augment_vs_monai.py' + ('' if device == 'cpu' else f' --device {device}'))
     print('\n'.join(lines))
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import argparse
+    p = argparse.ArgumentParser(); p.add_argument('--device', default='cpu')
+    main(device=p.parse_args().device)

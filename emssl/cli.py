@@ -10,7 +10,8 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
-           'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_probe', 'main']
+           'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_probe', 'cmd_pick_train',
+           'cmd_pick_predict', 'cmd_pick_score', 'main']
 
 # %% ../nbs/90_cli.ipynb #ee950ac2
 class _NoDefault:
@@ -403,6 +404,76 @@ def cmd_probe(args):
     print(report_table(rep).to_string())
     print(f"wrote {args.out}: metrics.json, probability.tif, probe.png")
 
+# %% ../nbs/90_cli.ipynb #e0d7f7ac
+_CLI['pick train'] = dict(modules=('emssl.cryoet',), fn='train_picker',
+    params=dict(project=dict(positional=True, type=str, help="copick config JSON or project folder"),
+                runs=dict(type=str, nargs='+', metavar='RUN'), valid_runs=dict(type=str, nargs='+', metavar='RUN'),
+                model=dict(choices=['unet', 'token']), target=dict(choices=['sphere', 'point', 'heatmap']),
+                checkpoint=dict(type=str, metavar='PT'), voxel_spacing=dict(type=float, metavar='A'),
+                user_id=dict(type=str), session_id=dict(type=str), lr=dict(type=float)))
+
+def cmd_pick_train(args):
+    "Train a cryo-ET particle picker on a copick project; thresholds are tuned on the validation runs."
+    from emssl.train import init_distributed
+    init_distributed()
+    _run_pipeline(args)
+    print(f"wrote {args.out}: picker.pt, metrics.json, last.pt, config.json, history.csv, loss.png")
+
+def cmd_pick_predict(args):
+    "Pick particles in a copick project's runs with a trained picker."
+    from emssl.cryoet import predict_picks
+    from emssl.core import DataError
+    if not (args.csv or args.copick_out): raise DataError("nothing to write: give --csv FILE and/or --copick-out DIR (or 'project')")
+    fig = args.figure or (str(Path(args.csv).with_suffix('')) + '_picks.png' if args.csv else None)
+    res = predict_picks(args.picker, args.project, runs=args.runs, csv=args.csv,
+                        copick_out=True if args.copick_out == 'project' else args.copick_out, user_id=args.user_id,
+                        session_id=args.session_id, overlap=args.overlap, bs=args.bs, tta=args.tta, device=args.device,
+                        progress=True, figure=fig)
+    n = sum(len(v) for v in res.values())
+    print(f"{n} picks in {len(res)} run(s)" + (f"; wrote {args.csv}" if args.csv else '') + (f", {fig}" if fig else '')
+          + (f"; copick JSON under {'the project overlay' if args.copick_out == 'project' else args.copick_out}" if args.copick_out else ''))
+
+def cmd_pick_score(args):
+    "Score picks against a copick project's reference picks with the CZII metric."
+    from emssl.cryoet import score_picks
+    score, table = score_picks(args.project, args.picks, runs=args.runs, truth_user_id=args.truth_user_id,
+                               truth_session_id=args.truth_session_id, user_id=args.user_id, session_id=args.session_id,
+                               beta=args.beta, distance_factor=args.distance_factor, matching=args.matching)
+    with pd.option_context('display.float_format', '{:.4f}'.format): print(table.to_string())
+    print(f"weighted F-beta (beta {args.beta:g}): {score:.4f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({'score': score, 'per_class': table.to_dict('index')}, indent=1, default=float))
+        print(f"wrote {args.json}")
+
+def _pick_commands(sub):
+    pick = _command(sub, 'pick', help="cryo-ET particle picking on copick projects").add_subparsers(dest='action', metavar='ACTION')
+    _training(pick, 'train', 'pick train', cmd_pick_train, help="train a particle picker (3D U-Net or token transformer)")
+    s = _command(pick, 'predict', cmd_pick_predict, help="pick particles with a trained picker")
+    s.add_argument('picker', help="picker.pt of `emssl pick train`")
+    s.add_argument('project', help="copick config JSON or project folder")
+    s.add_argument('--runs', nargs='+', metavar='RUN', help="runs to pick (default: all)")
+    s.add_argument('--csv', help="write the Kaggle submission CSV (id, experiment, particle_type, x, y, z in Å)")
+    s.add_argument('--copick-out', metavar='DIR', help="write copick pick JSON under this overlay root ('project': the project's own)")
+    s.add_argument('--user-id', default='emssl', help="copick user id of the written picks")
+    s.add_argument('--session-id', default='0', help="copick session id of the written picks")
+    s.add_argument('--overlap', type=float, help="sliding-window overlap (default: the training run's)")
+    s.add_argument('--tta', action=argparse.BooleanOptionalAction, default=None, help="flip test-time augmentation (default: the training run's)")
+    s.add_argument('--bs', type=int, default=4, help="windows per batch")
+    s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    s.add_argument('--figure', help="PNG of picks over slices of the first run (default: next to the CSV)")
+    s = _command(pick, 'score', cmd_pick_score, help="score picks with the CZII F-beta")
+    s.add_argument('project', help="copick config JSON or project folder with the reference picks")
+    s.add_argument('--picks', help="submission CSV to score (or give --user-id for copick picks in the project)")
+    s.add_argument('--user-id', help="copick user id of the picks to score")
+    s.add_argument('--session-id', help="copick session id of the picks to score")
+    s.add_argument('--truth-user-id', help="copick user id of the reference picks (needed when a run has picks by several users)")
+    s.add_argument('--truth-session-id', help="copick session id of the reference picks")
+    s.add_argument('--runs', nargs='+', metavar='RUN', help="runs to score (default: every run with reference picks)")
+    s.add_argument('--beta', type=float, default=4., help="F-beta's beta")
+    s.add_argument('--distance-factor', type=float, default=0.5, help="a hit lies within this fraction of the radius")
+    s.add_argument('--matching', choices=['official', 'one-to-one'], default='official', help="the competition's counting, or strict one-to-one matching")
+    s.add_argument('--json', help="write the scores as JSON here")
+
 # %% ../nbs/90_cli.ipynb #b4616fdd
 def _command(sub, name:str, func=None, **kwargs):
     "Sub-command `name` of `sub`, run by `func`, with one-line errors and each default shown once."
@@ -449,6 +520,7 @@ def _parser():
     s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
     _training(sub, 'probe', 'probe', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier")
+    _pick_commands(sub)
     s = _command(sub, 'embed', cmd_embed, help="embed synapse cubes with a SimCLR checkpoint")
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
     s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
