@@ -383,8 +383,8 @@ def _place_spheres(rng, shape, radii, gap=1., tries=500):
         centres[i] = c; done.append(i)
     return np.array(centres).reshape(-1, 3)
 
-def _imaging(signal, noise_std, rng, voxel_size:float, tilt_range=None, ctf_zero=None, amplitude_contrast:float=0.07):
-    "Signal through a phase-flipped CTF and a missing wedge (tilt axis y, beam along z), plus noise through the wedge."
+def _imaging(signal, snr, rng, voxel_size:float, tilt_range=None, ctf_zero=None, amplitude_contrast:float=0.07):
+    "Signal through a phase-flipped CTF and a missing wedge (tilt axis y, beam along z), plus noise through the wedge at power `snr`."
     shape = signal.shape
     kz = np.fft.fftfreq(shape[0], voxel_size)[:, None, None]; ky = np.fft.fftfreq(shape[1], voxel_size)[None, :, None]
     kx = np.fft.rfftfreq(shape[2], voxel_size)[None, None, :]
@@ -396,7 +396,7 @@ def _imaging(signal, noise_std, rng, voxel_size:float, tilt_range=None, ctf_zero
     out = np.fft.irfftn(np.fft.rfftn(signal) * H, s=shape)
     noise = rng.normal(0, 1, shape)
     if tilt_range is not None: noise = np.fft.irfftn(np.fft.rfftn(noise) * wedge, s=shape)
-    noise *= noise_std / (noise.std() + 1e-12)
+    noise *= out.std() / np.sqrt(snr) / (noise.std() + 1e-12)   # snr: signal variance over noise variance, after imaging
     return (out + noise).astype(np.float32)
 
 def synthetic_tomogram(shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0, n_per_class=2, snr:float=3.0,
@@ -441,12 +441,12 @@ def synthetic_tomogram(shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0, n_p
     bg = ndimage.gaussian_filter(rng.normal(size=shape).astype(np.float32), 8. / vs)
     bg *= 0.3 / (bg.std() + 1e-12)
     if tilt_range is None and ctf_zero is None: tomo = -density + bg + rng.normal(0, 1. / snr, shape).astype(np.float32)
-    else: tomo = _imaging(-density + bg, 1. / snr, rng, vs, tilt_range, ctf_zero)
+    else: tomo = _imaging(-density + bg, snr, rng, vs, tilt_range, ctf_zero)
     tomo = (tomo - tomo.mean()) / tomo.std()
     picks = {k: centres[[i for i, n in enumerate(names) if n == k]].reshape(-1, 3) for k in classes}
     return tomo.astype(np.float32), labels, picks
 
-CRYOET_REALISTIC = dict(snr=0.5, wedge=False, tilt_range=60., ctf_zero=3., crowding=1.5)   # see the text: harder than the default
+CRYOET_REALISTIC = dict(snr=0.25, wedge=False, tilt_range=60., ctf_zero=3., crowding=1.5)   # see the text: harder than the default
 
 # %% ../nbs/02_synthetic.ipynb #c45b68ed
 def _copick_config(root, name='emssl-synthetic'):
