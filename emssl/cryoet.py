@@ -17,7 +17,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.optimizer import Adam
 from fastcore.meta import delegates
-from .core import DataError, zyx, register_model, save_model, load_model, read_model_file
+from .core import DataError, zyx, register_model, save_model, load_model, read_model_file, voxels_to_physical
 from .io import Volume, open_volume, read_copick_picks, write_copick_picks, check_output_path
 from .losses import CZII_PARTICLES, czii_fbeta, tversky_loss
 from .nets import UNet3D, unet_pools, pool_multiple, n_params, unet_splitter
@@ -551,7 +551,7 @@ def _merge_ties(df, names, kernels) -> pd.DataFrame:
 # %% ../nbs/27_cryoet.ipynb #5427f593
 def to_angstrom(df:pd.DataFrame, voxel_size) -> np.ndarray:
     "(N, 3) z, y, x in Å of the voxel picks in `df` for a voxel size (z, y, x nm)."
-    return df[['z', 'y', 'x']].to_numpy(np.float64) * np.asarray(zyx(voxel_size, 'voxel size', float)) * 10.
+    return voxels_to_physical(df[['z', 'y', 'x']].to_numpy(np.float64), voxel_size) * 10.
 
 def _by_class(df, names, voxel_size) -> dict:
     return {k: to_angstrom(df[df.particle_type == k], voxel_size) for k in names}
@@ -643,8 +643,8 @@ def _load_runs(proj, runs, level, need_picks=True):
     return tomos, picks, vs[0]
 
 def _picks_A(picks_vox:dict, voxel_size) -> dict:
-    v = np.asarray(zyx(voxel_size, 'voxel size', float)) * 10.
-    return {k: np.asarray(p).reshape(-1, 3) * v for k, p in picks_vox.items()}
+    "{class: (N, 3) z, y, x Å} of voxel picks."
+    return {k: voxels_to_physical(np.asarray(p).reshape(-1, 3), voxel_size) * 10. for k, p in picks_vox.items()}
 
 def candidates(model, volume, names:list, radii_vox:dict, roi, overlap:float=0.25, bs:int=4, heatmap:bool=False, tta:bool=False,
                nms:float=0.5, floor:float=0.05, device=None, progress:bool=False) -> pd.DataFrame:
