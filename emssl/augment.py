@@ -153,7 +153,9 @@ class Affine(Aug3D):
     def __init__(self, p=0.5, degrees=0., scale=(1., 1.), crop=(1., 1.), p_crop=None, voxel_size=None,
                  padding_mode='reflection'):
         super().__init__(p)
-        self.degrees = zyx(degrees, 'degrees', float) if not np.isscalar(degrees) or degrees > 0 else (0., 0., 0.)
+        self.degrees = (float(degrees),) * 3 if np.isscalar(degrees) else tuple(map(float, degrees))
+        if len(self.degrees) != 3 or any(not d >= 0 for d in self.degrees):
+            raise ValueError(f"degrees must be a number or (z, y, x) numbers, each ≥ 0, got {degrees!r}")
         self.scale, self.crop = tuple(map(float, scale)), tuple(map(float, crop))
         if not 0 < self.crop[0] <= self.crop[1] <= 1: raise ValueError(f"crop fractions must be in (0, 1], got {crop}")
         self.p_crop = self.p if p_crop is None else float(p_crop)

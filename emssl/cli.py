@@ -151,7 +151,7 @@ _CLI = {
             radius=dict(_SIZE),
             bboxes=dict(type=int, nargs='+', metavar='N'))),
     'pretrain simclr-volumes': dict(modules=('emssl.simclr',), fn='pretrain_simclr',
-        params=dict(volumes=dict(positional=True, nargs='*', metavar='VOLUME'))),
+        params=dict(volumes=dict(positional=True, nargs='*', metavar='VOLUME'), arch=dict(choices=['unet', 'token']))),
     'pretrain byol': dict(modules=('emssl.byol',), fn='pretrain_byol',
         params=dict(
             volumes=dict(positional=True, nargs='*', metavar='VOLUME'),

@@ -17,22 +17,22 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.optimizer import Adam
 from fastcore.meta import delegates
-from .core import DataError, zyx, register_model, save_model, load_model, read_model_file, voxels_to_physical
+from .core import DataError, zyx, register_model, save_model, load_model, load_encoder, read_model_file, voxels_to_physical
 from .io import Volume, open_volume, read_copick_picks, write_copick_picks, check_output_path
 from .losses import CZII_PARTICLES, czii_fbeta, tversky_loss
 from .nets import UNet3D, unet_pools, pool_multiple, n_params, unet_splitter
 from .finetune import unet_from_checkpoint
-from .augment import Augment3D, BatchAugment, Flip, Rot90, BrightnessContrast, GaussianNoise
+from .augment import Augment3D, BatchAugment, Flip, Rot90, Affine, BrightnessContrast, GaussianNoise
 from .data import SetEpoch, crop_dls
 from .train import Run, run_options, check_run_options, set_precision, to_ddp
 
 # %% auto #0
 __all__ = ['CZII_WEIGHTS', 'TARGETS', 'SUBMISSION_COLUMNS', 'MODELS', 'CopickProject', 'crop_picks', 'point_target',
            'sphere_target', 'heatmap_target', 'token_target', 'tomo_stats', 'PickCrops', 'LinearTokenizer',
-           'TokenTransformer3D', 'model_stride', 'PickLoss', 'class_weights', 'TokenLabels', 'pick_augment',
-           'heatmap_rows', 'nms_kernels', 'peaks', 'to_angstrom', 'tune_thresholds', 'apply_thresholds',
-           'write_submission', 'read_submission', 'write_copick_run', 'candidates', 'train_picker', 'load_picker',
-           'predict_picks', 'show_picks', 'score_picks', 'intensity_candidates']
+           'TokenTransformer3D', 'model_stride', 'PickLoss', 'class_weights', 'TokenLabels', 'PickMixup',
+           'pick_augment', 'heatmap_rows', 'nms_kernels', 'box_max', 'peaks', 'to_angstrom', 'tune_thresholds',
+           'apply_thresholds', 'write_submission', 'read_submission', 'write_copick_run', 'candidates', 'train_picker',
+           'load_picker', 'predict_picks', 'show_picks', 'score_picks', 'intensity_candidates']
 
 # %% ../nbs/27_cryoet.ipynb #abd86365
 CZII_WEIGHTS = {k: v['weight'] for k, v in CZII_PARTICLES.items()}
@@ -321,17 +321,16 @@ class LinearTokenizer(PatchEmbed3D):
 class TokenTransformer3D(nn.Module):
     "The token transformer: `LinearTokenizer`, learned positions, `depth` pre-LN blocks, a per-token head to `n_classes` (B, C, Z/t, Y/t, X/t)."
     def __init__(self, in_chans:int=1, dim:int=128, depth:int=6, heads:int=4, n_classes:int=7, token:int=6, grid=16,
-                 summary:bool=False, proj_dim:int=128):
+                 summary:bool=False):
         super().__init__()
         self.tokenizer = LinearTokenizer(in_chans, dim, token)
         self.pos = PosEmbed3D(dim, grid, 'learned')
         self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
         self.norm, self.head = nn.LayerNorm(dim, eps=1e-6), nn.Linear(dim, n_classes)
         self.summary = nn.Parameter(torch.zeros(1, 1, dim)) if summary else None
-        self.proj = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, proj_dim)) if summary else None
-        self.stride = int(token)
+        self.stride, self.num_features = int(token), int(dim)
         self.config = dict(in_chans=in_chans, dim=dim, depth=depth, heads=heads, n_classes=n_classes, token=token,
-                           grid=self.pos.grid, summary=summary, proj_dim=proj_dim)
+                           grid=self.pos.grid, summary=summary)
     def trunk(self, x):
         "(summary token or None, tokens (B, N, D), grid) after the blocks and the final norm."
         g = self.tokenizer.grid(x)
@@ -343,23 +342,29 @@ class TokenTransformer3D(nn.Module):
     def forward(self, x):
         _, t, g = self.trunk(x)
         return self.head(t).transpose(1, 2).reshape(len(t), -1, *g)
-    def project(self, x):
-        "The projected summariser token (B, proj_dim), for a contrastive loss."
-        if self.proj is None: raise ValueError("this TokenTransformer3D has no summariser token: build it with summary=True")
-        return self.proj(self.trunk(x)[0])
+    def features(self, x):
+        "Pooled features (B, `dim`): the summariser token, or the mean token without one; `SimCLRNet` projects these."
+        s, t, _ = self.trunk(x)
+        return t.mean(1) if s is None else s
     def load_trunk(self, other) -> 'TokenTransformer3D':
         "Copy tokenizer, positions and blocks from `other` (e.g. a contrastive model); head and summary stay."
         keep = ('tokenizer.', 'pos.', 'blocks.', 'norm.')
         self.load_state_dict({k: v for k, v in other.state_dict().items() if k.startswith(keep)}, strict=False)
         return self
 
-register_model('TokenTransformer3D', lambda c: TokenTransformer3D(**c), encoder=lambda m: m)
+# files of emssl 0.x before the projection head moved to `SimCLRNet` carry an unused `proj_dim`
+register_model('TokenTransformer3D', lambda c: TokenTransformer3D(**{k: v for k, v in c.items() if k != 'proj_dim'}), encoder=lambda m: m)
 
 def model_stride(model) -> int:
     "The output stride of a picker: 1 for a U-Net, the token size for the token transformer."
     return int(getattr(getattr(model, 'module', model), 'stride', 1))
 
 # %% ../nbs/27_cryoet.ipynb #78516dbf
+def _soft_ce(logits, target, w=None):
+    "Weighted cross-entropy of soft (N, C, ...) targets, normalised as `F.cross_entropy`'s weighted mean: equal to it for one-hot targets."
+    wt = target if w is None else target * w.view(1, -1, *[1] * (logits.ndim - 2))
+    return -(wt * F.log_softmax(logits, 1)).sum() / wt.sum().clamp_min(1e-12)
+
 class PickLoss:
     "Class targets: `ce` × weighted CE + `tversky` × weighted Tversky (α on FN, β on FP) + `dice` × soft Dice; heatmaps: CenterNet's focal loss."
     def __init__(self, class_weights=None, ce:float=1., tversky:float=1., dice:float=0., alpha:float=0.8, beta:float=0.2, heatmap:bool=False):
@@ -375,7 +380,7 @@ class PickLoss:
             return -(lp + ln) / pos.sum().clamp_min(1)
         w = None if self.w is None else self.w.to(logits.device)
         loss = logits.new_zeros(())
-        if self.ce: loss = loss + self.ce * F.cross_entropy(logits, target, weight=w)
+        if self.ce: loss = loss + self.ce * (_soft_ce(logits, target, w) if target.is_floating_point() else F.cross_entropy(logits, target, weight=w))
         if self.tversky: loss = loss + self.tversky * tversky_loss(logits, target, self.alpha, self.beta, class_weights=w)
         if self.dice: loss = loss + self.dice * tversky_loss(logits, target, 0.5, 0.5, class_weights=w)
         return loss
@@ -402,10 +407,33 @@ class TokenLabels(Callback):
         return torch.where(cov.amax(1) >= self.coverage, best, torch.zeros_like(best))
     def before_batch(self): self.learn.yb = (self.labels(self.learn.yb[0]),)
 
-def pick_augment(seed=None) -> Augment3D:
-    "Flips, quarter turns in the (y, x) plane only (the missing wedge is along z), brightness/contrast and noise."
-    return Augment3D([Flip(p=0.5), Rot90(p=0.5, planes=[(1, 2)]), BrightnessContrast(p=0.5, brightness=0.1, contrast=(0.8, 1.2)),
-                      GaussianNoise(p=0.3, std=(0., 0.1))], seed=seed)
+class PickMixup(Callback):
+    "Mixup (Zhang et al. 2018) of class targets on the device, after augmentation and token labels: λ·a + (1 − λ)·b of images and of one-hot targets."
+    order = 7   # after BatchAugment (5) and TokenLabels (6)
+    def __init__(self, alpha:float=0.4, n_classes:int=7, p:float=0.5, seed=None):
+        if not alpha > 0: raise ValueError(f"mixup: the Beta distribution's alpha must be positive, got {alpha}")
+        if not 0 <= p <= 1: raise ValueError(f"mixup: the probability p must lie in [0, 1], got {p}")
+        self.alpha, self.n, self.p, self.rng = float(alpha), int(n_classes), float(p), np.random.default_rng(seed)
+    def mix(self, x, y):
+        "Mixed (images, soft targets (B, C, ...)): λ ~ Beta(α, α) per sample (the larger share kept by the sample itself), with probability `p`; partners by a permutation."
+        B = x.shape[0]
+        lam = self.rng.beta(self.alpha, self.alpha, B)
+        lam = np.where(self.rng.random(B) < self.p, np.maximum(lam, 1 - lam), 1.)
+        perm = torch.from_numpy(self.rng.permutation(B)).to(x.device)
+        t = y.float() if y.is_floating_point() else F.one_hot(y.long(), self.n).movedim(-1, 1).float()
+        lx = torch.as_tensor(lam, dtype=torch.float32, device=x.device).view(-1, *[1] * (x.ndim - 1))
+        lt = lx.view(-1, *[1] * (t.ndim - 1))
+        return (lx * x + (1 - lx) * x[perm]).to(x.dtype), lt * t + (1 - lt) * t[perm]
+    def before_batch(self):
+        if not self.training: return
+        x, y = self.mix(self.learn.xb[0], self.learn.yb[0])
+        self.learn.xb, self.learn.yb = (x,), (y,)
+
+def pick_augment(seed=None, degrees:float=0.) -> Augment3D:
+    "Flips, quarter turns in the (y, x) plane only (the missing wedge is along z), rotations within ±`degrees` about z (0: none), brightness/contrast and noise."
+    geo = [Flip(p=0.5), Rot90(p=0.5, planes=[(1, 2)])]
+    if degrees: geo.append(Affine(p=0.5, degrees=(float(degrees), 0., 0.), padding_mode='zeros'))   # outside: 0, the normalised mean, and background
+    return Augment3D(geo + [BrightnessContrast(p=0.5, brightness=0.1, contrast=(0.8, 1.2)), GaussianNoise(p=0.3, std=(0., 0.1))], seed=seed)
 
 # %% ../nbs/27_cryoet.ipynb #a162382b
 def _starts(n:int, w:int, step:int) -> list:
@@ -483,6 +511,15 @@ def nms_kernels(names:list, radii:dict, nms:float=0.5) -> list:
     "Max-pool kernel (odd, voxels) per class: 2·⌊`nms` × radius⌋ + 1."
     return [2 * int(math.floor(nms * radii[k])) + 1 for k in names]
 
+def box_max(x:torch.Tensor, k:int) -> torch.Tensor:
+    "`F.max_pool3d(x, k, 1, k // 2)` for an odd `k` over (N, C, Z, Y, X), as three 1-D passes: 3k comparisons per voxel instead of k³."
+    if k % 2 == 0: raise ValueError(f"box_max: the kernel must be odd, got {k}")
+    if k == 1: return x
+    h = k // 2
+    x = F.max_pool3d(x, (k, 1, 1), 1, (h, 0, 0))
+    x = F.max_pool3d(x, (1, k, 1), 1, (0, h, 0))
+    return F.max_pool3d(x, (1, 1, k), 1, (0, 0, h))
+
 def peaks(rows, names:list, kernels:list, floor:float=0.05, refine:bool=True, exclusive:bool=True) -> pd.DataFrame:
     "Local maxima ≥ `floor` of each class's probability over streamed `rows` ((z0, (C, dz, Y, X)) in z order): particle_type, z, y, x, score; `refine`: sub-voxel centroids; `exclusive`: only where the class is the most probable one."
     h = max(kernels) // 2
@@ -495,7 +532,7 @@ def peaks(rows, names:list, kernels:list, floor:float=0.05, refine:bool=True, ex
         top = win.amax(0) if exclusive and len(names) > 1 else None
         for c, (k, kk) in enumerate(zip(names, kernels)):
             pc = win[c][None, None]
-            mx = F.max_pool3d(pc, kk, stride=1, padding=kk // 2)
+            mx = box_max(pc, kk)
             is_peak = (pc == mx) & (pc >= floor)
             if top is not None: is_peak &= (pc[0, 0] >= top)[None, None]   # another class is more probable here: not this one's
             pk = is_peak[0, 0].numpy()
@@ -654,9 +691,9 @@ def candidates(model, volume, names:list, radii_vox:dict, roi, overlap:float=0.2
 
 def _build(model, n_out, channels, pools, checkpoint, crop):
     if model == 'unet': return unet_from_checkpoint(checkpoint, 1, n_out, channels, pools)
-    if checkpoint is not None:
-        net = TokenTransformer3D(n_classes=n_out, grid=tuple(c // 6 for c in crop))
-        return net.load_trunk(load_model(checkpoint, 'TokenTransformer3D'))
+    if checkpoint is not None:   # a SimCLR file (`pretrain_simclr(arch='token')`) or a token picker: its widths and positions, a new head
+        enc = load_encoder(checkpoint, 'TokenTransformer3D')
+        return TokenTransformer3D(**{**enc.config, 'n_classes': n_out, 'summary': False}).load_trunk(enc)
     return TokenTransformer3D(n_classes=n_out, grid=tuple(c // 6 for c in crop))
 
 @delegates(run_options)
@@ -675,6 +712,8 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
                  checkpoint=None, # model file whose U-Net encoder (or token trunk) starts the picker: BYOL, SimCLR, conv. MAE
                  fraction:float=0.4, # sphere targets: radius fraction
                  p_particle:float=0.7, # fraction of crops centred near a particle
+                 rotate:float=0., # random rotations within ± this many degrees about z, besides flips and quarter turns (0: none; sphere targets and the token model)
+                 mixup:float=0., # mixup of crops and their class targets with Beta(mixup, mixup) shares, on half the crops (0: none; not heatmaps)
                  ce:float=1., # weight of the class-weighted cross-entropy
                  tversky:float=1., # weight of the Tversky loss (alpha 0.8 on FN, beta 0.2 on FP)
                  dice:float=0., # weight of the soft Dice loss
@@ -699,6 +738,11 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
     if not (isinstance(epochs, int) and epochs > 0): raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not 0 < fraction <= 1: raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
     if not 0 <= overlap < 1: raise ValueError(f"overlap must lie in [0, 1), got {overlap}")
+    if not 0 <= rotate <= 180: raise ValueError(f"rotate must lie in [0, 180] degrees, got {rotate}")
+    if rotate and target in ('point', 'heatmap'):
+        raise ValueError(f"rotate needs sphere targets or the token model: a {target} target's one-voxel centres do not survive resampling to a rotated grid")
+    if mixup < 0: raise ValueError(f"mixup must be 0 (off) or a positive Beta alpha, got {mixup}")
+    if mixup and target == 'heatmap': raise ValueError("mixup mixes class targets; heatmap targets (CenterNet's focal loss counts peaks of 1) cannot be mixed")
     proj = _project(project, tomo_type=tomo_type, voxel_spacing=voxel_spacing, user_id=user_id, session_id=session_id)
     valid_runs = _check_runs(proj, valid_runs, 'valid_runs') if valid_runs else None
     if runs: runs = _check_runs(proj, runs, 'runs')
@@ -722,7 +766,7 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
     cw = None if heat else class_weights(train)
     options = dict(project=str(proj.path), runs=runs, valid_runs=valid_runs, model=model, target=target, crop=crop, epochs=epochs, bs=bs,
                    crops_per_epoch=crops_per_epoch, lr=lr, channels=None if channels is None else tuple(channels), checkpoint=None if checkpoint is None else str(checkpoint),
-                   fraction=fraction, p_particle=p_particle, ce=ce, tversky=tversky, dice=dice, level=level, tomo_type=tomo_type,
+                   fraction=fraction, p_particle=p_particle, rotate=rotate, mixup=mixup, ce=ce, tversky=tversky, dice=dice, level=level, tomo_type=tomo_type,
                    voxel_spacing=voxel_spacing, user_id=user_id, session_id=session_id, overlap=overlap, tta=tta, nms=nms,
                    precision=precision, workers=workers, seed=seed, device=None if device is None else str(device), restart=restart)
     check_run_options(options)
@@ -730,7 +774,8 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
         dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)
         n_out = len(names) if heat else len(names) + 1
         net = _build(model, n_out, channels, pools, checkpoint, crop)
-        tcbs = [SetEpoch(), BatchAugment(pick_augment(seed), targets=True)] + ([TokenLabels(6, 0.3, n_out)] if model == 'token' else [])
+        tcbs = [SetEpoch(), BatchAugment(pick_augment(seed, rotate), targets=True)] + ([TokenLabels(6, 0.3, n_out)] if model == 'token' else [])
+        if mixup: tcbs.append(PickMixup(mixup, n_out, seed=seed))
         learn = Learner(dls, net, loss_func=PickLoss(cw, ce, tversky, dice, heatmap=heat), opt_func=Adam, lr=lr, wd=1e-2, cbs=tcbs)
         set_precision(learn, run.precision); learn = to_ddp(learn)
         run.write_config(model=net.config, kind=type(net).__name__, class_weights=cw, n_params=n_params(net))

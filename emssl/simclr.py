@@ -257,8 +257,9 @@ def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw
 @delegates(run_options)
 def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume`s; default: the bundled FIB-SEM sample)
                     out='runs/simclr_volumes', # output folder of the run
+                    arch:str='unet', # the encoder: 'unet' (a U-Net encoder of `channels`) or 'token' (the cryo-ET token transformer of `emssl.cryoet`, its summariser token pooled)
                     channels=(16, 32, 64, 128), # U-Net encoder widths, one per level
-                    crop=None, # crop size: one number or Z Y X, a multiple of the poolings per axis (default: 32 voxels on the finest axis, the same extent on the others)
+                    crop=None, # crop size: one number or Z Y X, a multiple of the poolings per axis (default: 32 voxels on the finest axis, the same extent on the others; 96 for the token transformer, a multiple of its 6-voxel tokens)
                     voxel_size=None, # (z, y, x) voxel size, for the default crop, the per-axis pooling (`unet_pools`) and the augmentation (default: the volumes' own)
                     min_overlap:float=0.4, # least overlap of the two crops of a pair, in (0, 1]
                     epochs:int=10, # training epochs
@@ -271,12 +272,13 @@ def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume
                     n_acc:int=None, # accumulate gradients: a weight update every `n_acc` pairs (default: every batch)
                     **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                    ) -> Learner:
-    "Pretrain a U-Net encoder with SimCLR on crop pairs of `volumes`; `simclr.pt` and the run's files go to `out`."
+    "Pretrain a U-Net encoder (or the token transformer) with SimCLR on crop pairs of `volumes`; `simclr.pt` and the run's files go to `out`."
     precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
     from emssl.io import Volume, open_volume, load_sample
+    if arch not in ('unet', 'token'): raise ValueError(f"arch must be 'unet' or 'token', got {arch!r}")
     channels = tuple(int(c) for c in channels or ())
-    if not channels: raise ValueError("channels needs at least one width")
-    options = dict(channels=channels, crop=crop, min_overlap=min_overlap, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch,
+    if arch == 'unet' and not channels: raise ValueError("channels needs at least one width")
+    options = dict(arch=arch, channels=channels if arch == 'unet' else None, crop=crop, min_overlap=min_overlap, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch,
                    lr=lr, temperature=temperature, proj_hidden=proj_hidden, proj_dim=proj_dim, n_acc=n_acc, precision=precision,
                    workers=workers, seed=seed, device=None if device is None else str(device), restart=restart)
     check_run_options(options)
@@ -285,16 +287,22 @@ def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume
         raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap!r}")
     vols = [load_sample()] if not volumes else [v if isinstance(v, Volume) else open_volume(v) for v in volumes]
     vs = voxel_size if voxel_size is not None else voxel_size_of(vols)
-    pools = unet_pools(len(channels), vs)
-    crop = zyx(crop, 'crop size') if crop is not None else physical_size(32, vs, pool_multiple(pools))
-    check_unet_crop(crop, channels, pools)
+    if arch == 'unet':
+        pools = unet_pools(len(channels), vs)
+        crop = zyx(crop, 'crop size') if crop is not None else physical_size(32, vs, pool_multiple(pools))
+        check_unet_crop(crop, channels, pools)
+    else:
+        from emssl.cryoet import TokenTransformer3D
+        pools, crop = None, zyx(crop if crop is not None else 96, 'crop size')
+        if any(c % 6 for c in crop): raise ValueError(f"crop {crop} must be a multiple of the token transformer's 6-voxel tokens on every axis")
     train = CropPairs(vols, crop, min_overlap=min_overlap, n=crops_per_epoch, seed=seed)   # checks that the crop fits every volume
     valid = CropPairs(vols, crop, min_overlap=min_overlap, n=max(bs, crops_per_epoch // 8), seed=seed + 1)
     options.update(crop=crop, pools=pools, voxel_size=None if vs is None else tuple(float(v) for v in vs),
                    volumes=[str(getattr(v, 'path', None) or f"volume of shape {tuple(v.shape)}") for v in vols])
     with Run(out, 'simclr', options, seed=seed, precision=precision, device=device, restart=restart) as run:
         dls = crop_dls(train, valid, bs=bs, n_inp=2, num_workers=workers, device=device)
-        learn = simclr_learner(dls, arch=UNetEncoder3D(1, channels, pools), in_chans=1, n_image=1, temperature=temperature,
+        backbone = UNetEncoder3D(1, channels, pools) if arch == 'unet' else TokenTransformer3D(summary=True, grid=tuple(c // 6 for c in crop))
+        learn = simclr_learner(dls, arch=backbone, in_chans=1, n_image=1, temperature=temperature,
                                opt='adamw', lr=lr, proj_hidden=proj_hidden, proj_dim=proj_dim, precision=run.precision,
                                n_acc=n_acc, voxel_size=vs, seed=seed)
         net = getattr(learn.model, 'module', learn.model)
