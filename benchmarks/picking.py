@@ -70,6 +70,10 @@ def table_md(tab):
     return '\n'.join(["| particle | weight | TP | FP | FN | precision | recall | F-beta |", "| --- | --- | --- | --- | --- | --- | --- | --- |"] +
                      [f"| {k} | {r.weight:g} | {r.tp} | {r.fp} | {r.fn} | {r.precision:.3f} | {r.recall:.3f} | {r.fbeta:.3f} |" for k, r in t.iterrows()])
 
+def aug_suffix(a) -> str:
+    "Run-folder and section suffix of the optional augmentations."
+    return (f'_rot{a.rotate:g}' if a.rotate else '') + (f'_mixup{a.mixup:g}' if a.mixup else '')
+
 def synthetic(a):
     root = Path(a.out)/'synthetic'
     if len(list((root/'ExperimentRuns').glob('TS_*'))) < 7:
@@ -84,7 +88,8 @@ def synthetic(a):
     for model in a.models:
         kw = dict(model=model, epochs=a.epochs, crops_per_epoch=a.crops, bs=a.bs, device=a.device, workers=a.workers)
         kw.update(crop=48, channels=(16, 32, 64, 128))   # (the token model ignores channels)
-        r = fit_and_score(proj, Path(a.out)/f'synthetic_{model}_{a.device or "cpu"}', runs[:5], runs[5], runs[6], blind=blind, **kw)
+        if a.rotate or a.mixup: kw.update(rotate=a.rotate, mixup=a.mixup)
+        r = fit_and_score(proj, Path(a.out)/f'synthetic_{model}_{a.device or "cpu"}{aug_suffix(a)}', runs[:5], runs[5], runs[6], blind=blind, **kw)
         results[model] = r
         print(model, {k: v for k, v in r.items() if k != 'table'}, flush=True); print(r['table'], flush=True)
     bs_, btab = baseline(proj, runs[5], runs[6], 2.0)
@@ -92,7 +97,8 @@ def synthetic(a):
     print('baseline', bs_, flush=True); print(btab, flush=True)
     lines += [f"Project: 7 synthetic runs of 64 × 128 × 128 voxels at 2 nm (`write_synthetic_project`, `CRYOET_REALISTIC`, 6 particles "
               f"of each of the 6 classes per run plus 54 unlabelled ones), train TS_0-TS_4, thresholds tuned on TS_5, scored on TS_6. "
-              f"Device {a.device or 'cpu'}; {a.epochs} epochs of {a.crops} crops (48³, batch {a.bs}).", "",
+              f"Device {a.device or 'cpu'}; {a.epochs} epochs of {a.crops} crops (48³, batch {a.bs})"
+              + (f"; rotations within ±{a.rotate:g}° about z and mixup with Beta({a.mixup:g}, {a.mixup:g}) on half the crops." if a.rotate or a.mixup else "."), "",
               "| picker | CZII F-beta on TS_6 | on 7 unseen runs (another seed): mean ± sd, min | on TS_5 (thresholds tuned there) | training | prediction of one run | train loss first → last epoch | precision |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m, r in results.items():
@@ -198,13 +204,16 @@ if __name__ == '__main__':
     p.add_argument('--epochs', type=int, default=16); p.add_argument('--crops', type=int, default=128); p.add_argument('--bs', type=int, default=4)
     p.add_argument('--hiv-epochs', type=int, default=30); p.add_argument('--workers', type=int, default=0)
     p.add_argument('--speed-shape', type=int, nargs=3, default=[184, 630, 630])
+    p.add_argument('--rotate', type=float, default=0., help="train_picker's rotate (degrees about z) for the synthetic project")
+    p.add_argument('--mixup', type=float, default=0., help="train_picker's mixup (Beta alpha) for the synthetic project")
     p.add_argument('--no-write', action='store_true', help="print only; do not touch RESULTS.md")
     a = p.parse_args()
     cmd = 'python benchmarks/picking.py ' + ' '.join(sys.argv[1:])
     dev = a.device or 'cpu'
     if 'synthetic' in a.only:
         body, _, _ = synthetic(a)
-        if not a.no_write: write_section(f'Cryo-ET picking on a synthetic copick project ({dev})', body, cmd)
+        extra = (f', rotations ±{a.rotate:g}°' if a.rotate else '') + (f', mixup {a.mixup:g}' if a.mixup else '')
+        if not a.no_write: write_section(f'Cryo-ET picking on a synthetic copick project ({dev}{extra})', body, cmd)
     if 'hiv' in a.only:
         body = hiv(a)
         if not a.no_write: write_section(f'Cryo-ET picking on a real tomogram: HIV-1 VLP Gag lattice ({dev})', body, cmd)

@@ -11,7 +11,7 @@ from . import __version__
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
            'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_probe', 'cmd_pick_train',
-           'cmd_pick_predict', 'cmd_pick_score', 'main']
+           'cmd_pick_predict', 'cmd_pick_score', 'cmd_sae_extract', 'cmd_sae_train', 'cmd_sae_apply', 'main']
 
 # %% ../nbs/90_cli.ipynb #ee950ac2
 class _NoDefault:
@@ -474,6 +474,43 @@ def _pick_commands(sub):
     s.add_argument('--matching', choices=['official', 'one-to-one'], default='official', help="the competition's counting, or strict one-to-one matching")
     s.add_argument('--json', help="write the scores as JSON here")
 
+# %% ../nbs/90_cli.ipynb #e8d7a002
+_CLI['sae extract'] = dict(modules=('emssl.sae',), fn='extract_activations',
+    params=dict(model=dict(positional=True, type=str, help="an emssl model file holding an encoder (MAE, BYOL, SimCLR, U-Net)"),
+                volume=dict(positional=True, type=str, help="the volume (any format `emssl show` reads)"),
+                out=dict(flags=('-o', '--out'), type=str, metavar='ZARR'), layer=dict(type=str),
+                window=dict(_SIZE), halo=dict(_SIZE), device=dict(type=_device)))
+_CLI['sae train'] = dict(modules=('emssl.sae',), fn='train_sae',
+    params=dict(acts=dict(positional=True, type=str, help="an activation store of `emssl sae extract`"), n_latents=dict(type=int)))
+_CLI['sae apply'] = dict(modules=('emssl.sae',), fn='apply_sae',
+    params=dict(sae=dict(positional=True, type=str, help="sae.pt of `emssl sae train`"),
+                acts=dict(positional=True, type=str, help="an activation store of `emssl sae extract`"),
+                out=dict(flags=('-o', '--out'), type=str, metavar='ZARR', required=True), device=dict(type=_device)))
+
+def cmd_sae_extract(args):
+    "Stream one layer's tokens of an encoder over a whole volume to a Zarr activation store (resumable)."
+    g = _run_pipeline(args)
+    n, d = g['acts'].shape
+    print(f"wrote {args.out}: {n} tokens of {d} features, layer {g.attrs['source']['layer']}")
+
+def cmd_sae_train(args):
+    "Train a TopK sparse autoencoder (AuxK, unit-norm decoder) on an activation store."
+    _run_pipeline(args)
+    m = json.loads((Path(args.out)/'metrics.json').read_text())
+    print(f"wrote {args.out}: sae.pt, metrics.json, density.png, last.pt, config.json, history.csv, loss.png; "
+          f"NMSE {m['nmse']:.4f}, L0 {m['l0']:.1f}, dead {m['dead_pct']:.1f} %")
+
+def cmd_sae_apply(args):
+    "Encode every token of an activation store with a trained sparse autoencoder: its active latents and their values."
+    res = _run_pipeline(args)
+    print(f"wrote {args.out}: latents and values of {res['latents'].shape[0]} tokens (k = {res['latents'].shape[1]}), with their coordinates")
+
+def _sae_commands(sub):
+    sae = _command(sub, 'sae', help="sparse autoencoders on encoder activations").add_subparsers(dest='action', metavar='ACTION')
+    _training(sae, 'extract', 'sae extract', cmd_sae_extract, help="stream a layer's tokens over a volume to an activation store")
+    _training(sae, 'train', 'sae train', cmd_sae_train, help="train a TopK sparse autoencoder on an activation store")
+    _training(sae, 'apply', 'sae apply', cmd_sae_apply, help="encode an activation store with a trained sparse autoencoder")
+
 # %% ../nbs/90_cli.ipynb #b4616fdd
 def _command(sub, name:str, func=None, **kwargs):
     "Sub-command `name` of `sub`, run by `func`, with one-line errors and each default shown once."
@@ -521,6 +558,7 @@ def _parser():
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
     _training(sub, 'probe', 'probe', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier")
     _pick_commands(sub)
+    _sae_commands(sub)
     s = _command(sub, 'embed', cmd_embed, help="embed synapse cubes with a SimCLR checkpoint")
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
     s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
