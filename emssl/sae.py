@@ -20,7 +20,7 @@ from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, S
 from fastai.callback.training import GradientClip
 from fastai.optimizer import Adam
 from fastcore.meta import delegates
-from .core import DataError, register_model, load_model, load_encoder, default_device, _plain_cfg
+from .core import DataError, zyx, register_model, load_model, load_encoder, default_device, _plain_cfg
 from .io import Volume, open_volume
 from .data import SetEpoch
 from .features import _kind, _check_layers, default_layers, encoder_layers, layer_features, _windows, _read_reflect, _to_float
@@ -29,7 +29,7 @@ from .train import Run, run_options, check_run_options, set_precision
 # %% auto #0
 __all__ = ['extract_activations', 'open_activations', 'geometric_median', 'TopKSAE', 'nmse', 'SAELoss', 'ActivationBatches',
            'activation_dls', 'UnitNormDecoder', 'SAEMetric', 'latent_density', 'plot_density', 'train_sae', 'load_sae',
-           'apply_sae', 'latent_stats']
+           'apply_sae', 'latent_stats', 'token_classes', 'latent_class_ap', 'name_latents', 'latent_gallery']
 
 # %% ../nbs/33_sae.ipynb #06a141b6
 def _file_digest(path) -> str:
@@ -500,3 +500,105 @@ def latent_stats(codes:dict, n_latents:int) -> pd.DataFrame:
     mx = np.zeros(n_latents); np.maximum.at(mx, lat[on], val[on])
     return pd.DataFrame({'latent': np.arange(n_latents), 'frequency': cnt / max(len(lat), 1),
                          'mean_value': np.where(cnt > 0, s / np.maximum(cnt, 1), 0.), 'max_value': mx})
+
+# %% ../nbs/33_sae.ipynb #a5ff597f
+def token_classes(labels, coords, token) -> np.ndarray:
+    "The majority label (ties: the lower label) of each token's box in a label volume; `coords` token centres (N, 3) in voxels, `token` its size (z, y, x)."
+    lab = np.asarray(labels[:] if hasattr(labels, 'shape') and not isinstance(labels, np.ndarray) else labels)
+    t = np.asarray(zyx(token, 'token size'))
+    if lab.ndim != 3: raise DataError(f"labels must be a 3D volume (z, y, x), found shape {lab.shape}")
+    if lab.min() < 0: raise DataError("labels must be non-negative class ids")
+    G = -(-np.asarray(lab.shape) // t)
+    pad = np.zeros(G * t, lab.dtype); pad[tuple(slice(0, n) for n in lab.shape)] = lab
+    n_cls = int(lab.max()) + 1
+    blocks = pad.reshape(G[0], t[0], G[1], t[1], G[2], t[2])
+    counts = np.stack([(blocks == c).sum((1, 3, 5)) for c in range(n_cls)])           # (C, gz, gy, gx)
+    # voxels of the padding beyond the volume are not counted as class 0
+    valid = np.zeros(G * t, bool); valid[tuple(slice(0, n) for n in lab.shape)] = True
+    counts[0] -= (~valid).reshape(blocks.shape).sum((1, 3, 5))
+    idx = np.floor(np.asarray(coords, np.float64) / t).astype(int)
+    if (idx < 0).any() or (idx >= G).any(): raise DataError("token coordinates lie outside the label volume: give the labels of the volume the activations came from")
+    return counts.argmax(0)[idx[:, 0], idx[:, 1], idx[:, 2]]
+
+def _sparse_ap(scores, is_pos, n_pos:int, n:int) -> float:
+    "Average precision (scikit-learn's step-wise definition) of a score that is 0 on all but the given tokens: `scores` > 0 and `is_pos` of those tokens, `n_pos` positives among `n` tokens."
+    if n_pos == 0: return float('nan')
+    o = np.argsort(-scores, kind='stable'); s, y = scores[o], is_pos[o].astype(np.float64)
+    last = np.r_[s[1:] != s[:-1], True] if len(s) else np.zeros(0, bool)       # the end of each run of equal scores: one threshold
+    tp = np.cumsum(y)[last]; k = np.arange(1, len(s) + 1)[last]
+    rec, prec = tp / n_pos, tp / k
+    ap = float(np.sum(np.diff(np.r_[0., rec]) * prec))
+    r_act = rec[-1] if len(rec) else 0.
+    if n > len(s) and r_act < 1: ap += (1 - r_act) * n_pos / n                  # the last threshold, 0: every token predicted positive
+    return ap
+
+def latent_class_ap(codes:dict, classes, n_latents:int, names:dict=None) -> pd.DataFrame:
+    "AP of each latent's activation (0 where inactive) as a detector of each class, over the tokens of `codes` (`apply_sae`) with token `classes` (N,)."
+    lat, val = np.asarray(codes['latents'][:]), np.asarray(codes['values'][:], np.float64)
+    cls = np.asarray(classes)
+    if len(cls) != len(lat): raise DataError(f"{len(cls)} token classes for {len(lat)} coded tokens")
+    ids = sorted(names) if names else sorted(np.unique(cls).tolist())
+    n = len(cls)
+    tok = np.repeat(np.arange(n), lat.shape[1])
+    on = val.ravel() > 0
+    L, V, T = lat.ravel()[on], val.ravel()[on], tok[on]
+    order = np.argsort(L, kind='stable'); L, V, T = L[order], V[order], T[order]
+    bounds = np.searchsorted(L, np.arange(n_latents + 1))
+    n_pos = {c: int((cls == c).sum()) for c in ids}
+    out = np.full((n_latents, len(ids)), np.nan)
+    for f in range(n_latents):
+        a, b = bounds[f], bounds[f + 1]
+        if a == b: continue
+        for j, c in enumerate(ids): out[f, j] = _sparse_ap(V[a:b], cls[T[a:b]] == c, n_pos[c], n)
+    return pd.DataFrame(out, columns=[names[c] if names else c for c in ids]).rename_axis('latent')
+
+def name_latents(ap:pd.DataFrame, codes:dict, classes, stats:pd.DataFrame=None, purity_k:int=16) -> tuple:
+    "(per-latent table: best class, its AP, frequency, purity; summary: alive, % of alive with best AP ≥ 0.5, Coverage@0.3, Purity@k)."
+    lat, val = np.asarray(codes['latents'][:]), np.asarray(codes['values'][:])
+    cls = np.asarray(classes)
+    stats = latent_stats(codes, len(ap)) if stats is None else stats
+    alive = stats.frequency.to_numpy() > 0
+    best_ap = ap.max(1).to_numpy(); best = ap.fillna(-1.).idxmax(1).where(alive & np.isfinite(best_ap))
+    purity = np.full(len(ap), np.nan)
+    flat_l, flat_v, tok = lat.ravel(), val.ravel(), np.repeat(np.arange(len(lat)), lat.shape[1])
+    for f in np.flatnonzero(alive):
+        m = (flat_l == f) & (flat_v > 0)
+        top = tok[m][np.argsort(-flat_v[m], kind='stable')[:purity_k]]
+        purity[f] = np.bincount(cls[top]).max() / len(top)
+    table = pd.DataFrame({'latent': np.arange(len(ap)), 'best_class': best, 'best_ap': np.where(alive, best_ap, np.nan),
+                          'frequency': stats.frequency.to_numpy(), 'purity': purity})
+    summary = dict(latents=len(ap), alive=int(alive.sum()), alive_pct=100. * float(alive.mean()),
+                   interpretable_pct=100. * float((best_ap[alive] >= 0.5).mean()) if alive.any() else 0.,
+                   coverage_03=float((ap.max(0) >= 0.3).mean()), purity=float(np.nanmean(purity)) if alive.any() else float('nan'),
+                   purity_k=purity_k, best_ap_per_class=ap.max(0).round(4).to_dict())
+    return table, summary
+
+def latent_gallery(volume, coords, codes:dict, token, latents, n:int=4, context:int=3, table:pd.DataFrame=None, path=None):
+    "Each latent's `n` top-activating tokens: yx and zx slices through the token's centre, `context` tokens around it, the token outlined."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+    v = volume if hasattr(volume, 'shape') else np.asarray(volume)
+    t = np.asarray(zyx(token, 'token size')); half = t * context // 2 + t // 2
+    lat, val, xyz = np.asarray(codes['latents'][:]), np.asarray(codes['values'][:]), np.asarray(coords[:])
+    fig, axs = plt.subplots(len(latents), 2 * n, figsize=(1.3 * 2 * n, 1.4 * len(latents)), squeeze=False)
+    for r, f in enumerate(latents):
+        hit = np.where(lat == f, val, 0.).max(1)
+        top = np.argsort(-hit, kind='stable')[:n]
+        for j in range(n):
+            for q, (ax, plane) in enumerate(((axs[r, 2 * j], 'yx'), (axs[r, 2 * j + 1], 'zx'))):
+                ax.set_axis_off()
+                if j >= len(top) or hit[top[j]] <= 0: continue
+                c = np.floor(xyz[top[j]]).astype(int)
+                lo = np.maximum(c - half, 0); hi = np.minimum(c + half, v.shape)
+                box = np.asarray(v[tuple(slice(a, b) for a, b in zip(lo, hi))], np.float32)
+                img = box[c[0] - lo[0]] if plane == 'yx' else box[:, c[1] - lo[1]]
+                ax.imshow(img, cmap='gray')
+                tl = (c - t // 2) - lo                                           # the token's corner in the crop
+                ax.add_patch(Rectangle((tl[2] - 0.5, (tl[1] if plane == 'yx' else tl[0]) - 0.5), t[2], t[1] if plane == 'yx' else t[0],
+                                       fill=False, ec='yellow', lw=1))
+        lab = f"latent {f}"
+        if table is not None and isinstance(table.best_class.iloc[f], str): lab += f"\n{table.best_class.iloc[f]} {table.best_ap.iloc[f]:.2f}"
+        axs[r, 0].text(-0.1, 0.5, lab, transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=7)
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=90); plt.close(fig)
+    return fig
