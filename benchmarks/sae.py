@@ -62,6 +62,31 @@ def score(rec, active, X):
     nmse = float(((rec - X) ** 2).sum() / ((X - X.mean(0)) ** 2).sum())
     return nmse, float(active.sum(1).mean()), 100. * float((active.sum(0) == 0).mean())
 
+def naming(a, out, sae):
+    "emssl's SAE named against real labels: neuron boundaries of neuroproof sample 2 (held out from the MAE) and of gala's test cube."
+    import tifffile, h5py
+    from emssl.sae import apply_sae, token_classes, latent_class_ap, name_latents
+    from emssl.probe import boundary_mask
+    from emssl.io import open_volume
+    rows = ["Naming emssl's SAE against real labels (`token_classes`: a token is 'boundary' when most of its 8³ voxels are; "
+            "`name_latents`):", "",
+            "| labelled cube | tokens | boundary tokens | alive latents | best AP ≥ 0.5 (% of alive) | Coverage@0.3 | Purity@16 | best AP: interior, boundary |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    gala = REAL/'fibsem_medulla_gala'
+    for name, vol, lab in [('neuroproof sample 2 (10 nm)', HELD, lambda: tifffile.imread(HELD.parent/'sample2_bodies.tif')),
+                           ('gala test cube', gala/'test-image.h5', lambda: h5py.File(gala/'test-gt.lzf.h5', 'r')['stack'][:])]:
+        store = out/f'acts_{Path(vol).stem}_{a.layer}.zarr'
+        src = open_volume(vol, dataset='stack') if str(vol).endswith('.h5') else str(vol)
+        g = extract_activations(out/'mae'/'mae.pt', src, store, layer=a.layer, dtype='float32', progress=False)
+        codes = apply_sae(sae, np.asarray(g['acts'][:], np.float32))
+        cls = token_classes(boundary_mask(lab()), g['coords'][:], g.attrs['source']['token'])
+        ap = latent_class_ap(codes, cls, sae.n, names={0: 'interior', 1: 'boundary'})
+        _, s = name_latents(ap, codes, cls)
+        b = s['best_ap_per_class']
+        rows.append(f"| {name} | {len(cls)} | {int(cls.sum())} | {s['alive']} of {s['latents']} | {s['interpretable_pct']:.1f} % | "
+                    f"{s['coverage_03']:.2f} | {s['purity']:.3f} | {b['interior']:.3f}, {b['boundary']:.3f} |")
+    return '\n'.join(rows)
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--out', default='runs/sae_bench'); p.add_argument('--saelens', default='/tmp/saelens/bin/python')
@@ -121,6 +146,7 @@ def main():
              f"{own_sl} | {info['seconds']:.1f} s |",
              "", f"Ratios emssl / SAELens: NMSE {s_emssl[0] / s_sl[0]:.3f}, time {t_emssl / info['seconds']:.2f} "
              f"(emssl's time includes its per-epoch validation and checkpoints). The MAE took {t_mae / 60:.1f} min here (0 if its run had finished)."]
+    lines += ["", naming(a, out, learn.model.eval())]
     body = '\n'.join(lines); print(body, flush=True)
     if not a.no_write: write_section('Sparse autoencoder: emssl against SAELens on MAE activations of real FIB-SEM (cpu)', body, 'python benchmarks/sae.py ' + ' '.join(sys.argv[1:]))
 
