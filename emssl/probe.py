@@ -22,7 +22,7 @@ from .features import extract_features, _to_float
 
 # %% auto #0
 __all__ = ['FILTER_SIGMAS', 'filter_names', 'filter_bank', 'boundary_mask', 'class_masks', 'balanced_sample', 'fit_probe',
-           'predict_volume', 'overlap_ap', 'probe_report', 'report_table']
+           'predict_volume', 'overlap_ap', 'probe_report', 'report_table', 'guided_filter']
 
 # %% ../nbs/32_probe.ipynb #2adfcb29
 FILTER_SIGMAS = (0.7, 1.0, 1.6, 3.5, 5.0, 10.0)
@@ -226,3 +226,17 @@ def report_table(report:dict):
     import pandas as pd
     rows = {m: {f'{c} {k}': float(v) for c, d in s.items() for k, v in d.items() if k != 'per_seed'} for m, s in report['scores'].items()}
     return pd.DataFrame(rows).T.round(3)
+
+# %% ../nbs/32_probe.ipynb #b2d065fa
+def guided_filter(p, guide, radius:int=2, eps:float=1e-2) -> np.ndarray:
+    "He et al.'s guided filter of map `p` by image `guide` (same shape, any dimension): box radius `radius` voxels, ridge `eps` (in the guide's units², guide scaled to [0, 1])."
+    p, I = np.asarray(p, np.float32), np.asarray(guide, np.float32)
+    if p.shape != I.shape: raise DataError(f"the map {p.shape} and its guide {I.shape} differ in shape")
+    if radius < 1 or eps <= 0: raise ValueError(f"radius must be ≥ 1 and eps > 0, got {radius} and {eps}")
+    lo, hi = float(I.min()), float(I.max())
+    I = (I - lo) / (hi - lo) if hi > lo else np.zeros_like(I)
+    f = lambda a: ndimage.uniform_filter(a, 2 * int(radius) + 1, mode='reflect')
+    mI, mp = f(I), f(p)
+    a = (f(I * p) - mI * mp) / (f(I * I) - mI * mI + eps)
+    b = mp - a * mI
+    return f(a) * I + f(b)
