@@ -28,8 +28,9 @@ def main():
         feats = [filter_bank(img) for img, _ in d['train']]
         clf = fit_probe(feats, [target(l) for _, l in d['train']], 'forest', n_per_class=5000, seed=0)
         img, lab = d['test'][0]
-        img = np.asarray(img, np.float32); t = target(lab)
-        prob = predict_volume(clf, filter_bank(img))[list(clf.classes_).index(1)]
+        t = target(lab)
+        prob = predict_volume(clf, filter_bank(img))[list(clf.classes_).index(1)]   # the image as the training volumes were given
+        img = np.asarray(img, np.float32)
         h = img.shape[0] // 2
         tune, test = np.s_[:h], np.s_[h:]
         best = max(((r, e) for r in (1, 2, 3) for e in (1e-3, 1e-2, 1e-1)),
