@@ -502,8 +502,8 @@ def latent_stats(codes:dict, n_latents:int) -> pd.DataFrame:
                          'mean_value': np.where(cnt > 0, s / np.maximum(cnt, 1), 0.), 'max_value': mx})
 
 # %% ../nbs/33_sae.ipynb #a5ff597f
-def token_classes(labels, coords, token) -> np.ndarray:
-    "The majority label (ties: the lower label) of each token's box in a label volume; `coords` token centres (N, 3) in voxels, `token` its size (z, y, x)."
+def token_classes(labels, coords, token, coverage:float=None) -> np.ndarray:
+    "Each token's class from its box in a label volume: the majority label, or with `coverage` the non-zero label covering the most of it if that is ≥ `coverage`, else 0."
     lab = np.asarray(labels[:] if hasattr(labels, 'shape') and not isinstance(labels, np.ndarray) else labels)
     t = np.asarray(zyx(token, 'token size'))
     if lab.ndim != 3: raise DataError(f"labels must be a 3D volume (z, y, x), found shape {lab.shape}")
@@ -518,7 +518,11 @@ def token_classes(labels, coords, token) -> np.ndarray:
     counts[0] -= (~valid).reshape(blocks.shape).sum((1, 3, 5))
     idx = np.floor(np.asarray(coords, np.float64) / t).astype(int)
     if (idx < 0).any() or (idx >= G).any(): raise DataError("token coordinates lie outside the label volume: give the labels of the volume the activations came from")
-    return counts.argmax(0)[idx[:, 0], idx[:, 1], idx[:, 2]]
+    if coverage is None: best = counts.argmax(0)
+    else:   # thin structures (membranes, microtubules) rarely fill most of a token: the research code's coverage rule
+        frac = counts[1:] / np.maximum(counts.sum(0), 1)
+        best = np.where(frac.max(0) >= coverage, frac.argmax(0) + 1, 0) if len(frac) else np.zeros(counts.shape[1:], int)
+    return best[idx[:, 0], idx[:, 1], idx[:, 2]]
 
 def _sparse_ap(scores, is_pos, n_pos:int, n:int) -> float:
     "Average precision (scikit-learn's step-wise definition) of a score that is 0 on all but the given tokens: `scores` > 0 and `is_pos` of those tokens, `n_pos` positives among `n` tokens."
@@ -550,7 +554,9 @@ def latent_class_ap(codes:dict, classes, n_latents:int, names:dict=None) -> pd.D
         a, b = bounds[f], bounds[f + 1]
         if a == b: continue
         for j, c in enumerate(ids): out[f, j] = _sparse_ap(V[a:b], cls[T[a:b]] == c, n_pos[c], n)
-    return pd.DataFrame(out, columns=[names[c] if names else c for c in ids]).rename_axis('latent')
+    res = pd.DataFrame(out, columns=[names[c] if names else c for c in ids]).rename_axis('latent')
+    res.attrs['class_ids'] = list(ids)
+    return res
 
 def name_latents(ap:pd.DataFrame, codes:dict, classes, stats:pd.DataFrame=None, purity_k:int=16) -> tuple:
     "(per-latent table: best class, its AP, frequency, purity; summary: alive, % of alive with best AP ≥ 0.5, Coverage@0.3, Purity@k)."
@@ -567,8 +573,13 @@ def name_latents(ap:pd.DataFrame, codes:dict, classes, stats:pd.DataFrame=None, 
         purity[f] = np.bincount(cls[top]).max() / len(top)
     table = pd.DataFrame({'latent': np.arange(len(ap)), 'best_class': best, 'best_ap': np.where(alive, best_ap, np.nan),
                           'frequency': stats.frequency.to_numpy(), 'purity': purity})
+    ids = ap.attrs.get('class_ids', list(range(len(ap.columns))))
+    prevalence = {col: float((cls == i).mean()) for i, col in zip(ids, ap.columns)}
+    major = max(prevalence, key=prevalence.get)      # any latent detects the majority class with AP near its prevalence
+    minority = alive & (best.to_numpy() != major) & (np.nan_to_num(best_ap) >= 0.5)
     summary = dict(latents=len(ap), alive=int(alive.sum()), alive_pct=100. * float(alive.mean()),
                    interpretable_pct=100. * float((best_ap[alive] >= 0.5).mean()) if alive.any() else 0.,
+                   interpretable_minority_pct=100. * float(minority.sum() / max(alive.sum(), 1)), majority_class=major, prevalence=prevalence,
                    coverage_03=float((ap.max(0) >= 0.3).mean()), purity=float(np.nanmean(purity)) if alive.any() else float('nan'),
                    purity_k=purity_k, best_ap_per_class=ap.max(0).round(4).to_dict())
     return table, summary
