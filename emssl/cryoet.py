@@ -766,9 +766,10 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
     cw = None if heat else class_weights(train)
     options = dict(project=str(proj.path), runs=runs, valid_runs=valid_runs, model=model, target=target, crop=crop, epochs=epochs, bs=bs,
                    crops_per_epoch=crops_per_epoch, lr=lr, channels=None if channels is None else tuple(channels), checkpoint=None if checkpoint is None else str(checkpoint),
-                   fraction=fraction, p_particle=p_particle, rotate=rotate, mixup=mixup, ce=ce, tversky=tversky, dice=dice, level=level, tomo_type=tomo_type,
+                   fraction=fraction, p_particle=p_particle, ce=ce, tversky=tversky, dice=dice, level=level, tomo_type=tomo_type,
                    voxel_spacing=voxel_spacing, user_id=user_id, session_id=session_id, overlap=overlap, tta=tta, nms=nms,
                    precision=precision, workers=workers, seed=seed, device=None if device is None else str(device), restart=restart)
+    options.update({k: v for k, v in dict(rotate=rotate, mixup=mixup).items() if v})   # recorded when used: runs of earlier versions still resume
     check_run_options(options)
     with Run(out, 'pick', options, seed=seed, precision=precision, device=device, restart=restart) as run:
         dls = crop_dls(train, valid, bs=bs, num_workers=workers, device=device)

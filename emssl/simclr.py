@@ -278,9 +278,10 @@ def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume
     if arch not in ('unet', 'token'): raise ValueError(f"arch must be 'unet' or 'token', got {arch!r}")
     channels = tuple(int(c) for c in channels or ())
     if arch == 'unet' and not channels: raise ValueError("channels needs at least one width")
-    options = dict(arch=arch, channels=channels if arch == 'unet' else None, crop=crop, min_overlap=min_overlap, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch,
+    options = dict(channels=channels if arch == 'unet' else None, crop=crop, min_overlap=min_overlap, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch,
                    lr=lr, temperature=temperature, proj_hidden=proj_hidden, proj_dim=proj_dim, n_acc=n_acc, precision=precision,
                    workers=workers, seed=seed, device=None if device is None else str(device), restart=restart)
+    if arch != 'unet': options['arch'] = arch   # recorded when not the default: runs of earlier versions still resume
     check_run_options(options)
     _positive(temperature, 'temperature')
     if isinstance(min_overlap, bool) or not isinstance(min_overlap, (int, float)) or not 0 < min_overlap <= 1:
