@@ -1,9 +1,9 @@
 """Are an SAE's latents interpretable? A ViT MAE on synthetic EM with known labels (5 classes), a TopK SAE on its tokens,
 each latent named by its best class AP (`emssl.sae.name_latents`).
 
-Reported: alive latents, the % of alive latents whose best-class AP is ≥ 0.5 (the hemibrain plan's "interpretable"),
-the same without the latents whose best class is the background (the majority class, whose AP is high for any
-detector), Coverage@0.3 and Purity@16, on held-out volumes (SAE and MAE trained on others).
+Reported on held-out volumes (SAE and MAE trained on others): alive latents, the % whose best AP is ≥ 0.5 (the raw rule,
+which the background's prevalence passes), the % whose named class (largest lift over chance) has a lift ≥ 0.5,
+Coverage@0.3 and Purity@16.
 
 python benchmarks/sae_synthetic.py
 """
@@ -52,8 +52,7 @@ def main():
     ap = latent_class_ap(codes, cls, sae.n, names=names)
     table, s = name_latents(ap, codes, cls)
     alive = table.frequency > 0
-    fg = alive & (table.best_class != s['majority_class'])
-    fg_pct = s['interpretable_minority_pct']
+    fg = alive & (table.best_class != 'background')
     prev = {names[c]: float((cls == c).mean()) for c in sorted(names)}
     m = json.loads((out/'sae'/'metrics.json').read_text())
     show = table[fg].sort_values('best_ap', ascending=False).groupby('best_class').head(2).latent.tolist()[:8]
@@ -70,11 +69,11 @@ def main():
              "| SAE on held-out tokens | value |", "| --- | --- |",
              f"| NMSE, L0, dead (training run) | {m['nmse']:.4f}, {m['l0']:.1f}, {m['dead_pct']:.1f} % |",
              f"| alive latents | {s['alive']} of {s['latents']} |",
-             f"| best-class AP ≥ 0.5, % of alive | {s['interpretable_pct']:.1f} % |",
-             f"| named at AP ≥ 0.5 by a class other than the majority ({s['majority_class']}), % of alive | **{fg_pct:.1f} %** |",
+             f"| best AP ≥ 0.5 (the raw rule, which the background's 75 % prevalence passes), % of alive | {s['interpretable_raw_pct']:.1f} % |",
+             f"| named class's lift over chance ≥ 0.5, % of alive | **{s['interpretable_pct']:.1f} %** |",
              f"| Coverage@0.3 | {s['coverage_03']:.2f} |", f"| Purity@16 | {s['purity']:.3f} |",
              "| best single-latent AP per class | " + ', '.join(f"{k} {v:.3f}" for k, v in s['best_ap_per_class'].items()) + " |",
-             "| latents per best class | " + ', '.join(f"{k} {v}" for k, v in table[alive].best_class.value_counts().items()) + " |"]
+             "| latents per named class (largest lift) | " + ', '.join(f"{k} {v}" for k, v in s['latents_per_class'].items()) + " |"]
     body = '\n'.join(lines); print(body, flush=True)
     if not a.no_write: write_section('Sparse autoencoder: interpretable latents on synthetic EM (cpu)', body, 'python benchmarks/sae_synthetic.py ' + ' '.join(sys.argv[1:]))
 

@@ -559,29 +559,37 @@ def latent_class_ap(codes:dict, classes, n_latents:int, names:dict=None) -> pd.D
     return res
 
 def name_latents(ap:pd.DataFrame, codes:dict, classes, stats:pd.DataFrame=None, purity_k:int=16) -> tuple:
-    "(per-latent table: best class, its AP, frequency, purity; summary: alive, % of alive with best AP ≥ 0.5, Coverage@0.3, Purity@k)."
+    "(per latent: its class, that AP, the AP's lift over chance, frequency, purity; summary: alive, interpretable %, Coverage@0.3, Purity@k)."
     lat, val = np.asarray(codes['latents'][:]), np.asarray(codes['values'][:])
     cls = np.asarray(classes)
     stats = latent_stats(codes, len(ap)) if stats is None else stats
     alive = stats.frequency.to_numpy() > 0
-    best_ap = ap.max(1).to_numpy(); best = ap.fillna(-1.).idxmax(1).where(alive & np.isfinite(best_ap))
+    ids = ap.attrs.get('class_ids', list(range(len(ap.columns))))
+    prevalence = {col: float((cls == i).mean()) for i, col in zip(ids, ap.columns)}
+    prev = np.array([prevalence[c] for c in ap.columns])
+    # a detector at chance has AP = the class's prevalence: a latent is named by its largest lift over chance,
+    # (AP - prevalence) / (1 - prevalence), so a frequent class (background) does not name every latent
+    lift = (ap.to_numpy() - prev) / np.maximum(1 - prev, 1e-12)
+    has = alive & np.isfinite(lift).any(1)
+    j = np.nanargmax(np.where(np.isfinite(lift), lift, -np.inf), 1)
+    best = pd.Series(np.asarray(ap.columns)[j], dtype=object).where(has)
+    best_ap = np.where(has, ap.to_numpy()[np.arange(len(ap)), j], np.nan)
     purity = np.full(len(ap), np.nan)
     flat_l, flat_v, tok = lat.ravel(), val.ravel(), np.repeat(np.arange(len(lat)), lat.shape[1])
     for f in np.flatnonzero(alive):
         m = (flat_l == f) & (flat_v > 0)
         top = tok[m][np.argsort(-flat_v[m], kind='stable')[:purity_k]]
         purity[f] = np.bincount(cls[top]).max() / len(top)
-    table = pd.DataFrame({'latent': np.arange(len(ap)), 'best_class': best, 'best_ap': np.where(alive, best_ap, np.nan),
-                          'frequency': stats.frequency.to_numpy(), 'purity': purity})
-    ids = ap.attrs.get('class_ids', list(range(len(ap.columns))))
-    prevalence = {col: float((cls == i).mean()) for i, col in zip(ids, ap.columns)}
-    major = max(prevalence, key=prevalence.get)      # any latent detects the majority class with AP near its prevalence
-    minority = alive & (best.to_numpy() != major) & (np.nan_to_num(best_ap) >= 0.5)
+    table = pd.DataFrame({'latent': np.arange(len(ap)), 'best_class': best, 'best_ap': best_ap,
+                          'lift': np.where(has, lift[np.arange(len(ap)), j], np.nan), 'frequency': stats.frequency.to_numpy(), 'purity': purity})
+    raw = np.nan_to_num(ap.max(1).to_numpy(), nan=-1.)
+    n_alive = max(int(alive.sum()), 1)
     summary = dict(latents=len(ap), alive=int(alive.sum()), alive_pct=100. * float(alive.mean()),
-                   interpretable_pct=100. * float((best_ap[alive] >= 0.5).mean()) if alive.any() else 0.,
-                   interpretable_minority_pct=100. * float(minority.sum() / max(alive.sum(), 1)), majority_class=major, prevalence=prevalence,
+                   interpretable_pct=100. * float((np.nan_to_num(table.lift.to_numpy(), nan=-1.) >= 0.5).sum()) / n_alive,
+                   interpretable_raw_pct=100. * float((raw[alive] >= 0.5).sum()) / n_alive, prevalence=prevalence,
                    coverage_03=float((ap.max(0) >= 0.3).mean()), purity=float(np.nanmean(purity)) if alive.any() else float('nan'),
-                   purity_k=purity_k, best_ap_per_class=ap.max(0).round(4).to_dict())
+                   purity_k=purity_k, best_ap_per_class=ap.max(0).round(4).to_dict(),
+                   latents_per_class=table.best_class[alive].value_counts().to_dict())
     return table, summary
 
 def latent_gallery(volume, coords, codes:dict, token, latents, n:int=4, context:int=3, table:pd.DataFrame=None, path=None):
