@@ -12,7 +12,7 @@ from .core import DataError, zyx
 from .io import write_volume
 
 # %% auto #0
-__all__ = ['latent_map', 'segment_properties', 'write_latent_atlas', 'query']
+__all__ = ['latent_map', 'segment_properties', 'write_latent_atlas', 'query', 'build_atlas', 'query_atlas']
 
 # %% ../nbs/34_atlas.ipynb #eeb512aa
 def _arrays(codes, coords):
@@ -83,3 +83,46 @@ def query(codes:dict, coords, table:pd.DataFrame=None, latent:int=None, class_:s
         vs = zyx(voxel_size, 'voxel size', float)
         for a, s in zip('zyx', vs): df[f'{a}_nm'] = df[a] * s
     return df
+
+# %% ../nbs/34_atlas.ipynb #69178aef
+def _codes_store(codes):
+    import zarr
+    p = Path(codes)
+    try: g = zarr.open_group(str(p), mode='r')
+    except Exception: raise DataError("is not a code store of `apply_sae` (emssl sae apply)", p) from None
+    src = dict(g.attrs.get('activations') or {})
+    if not {'latents', 'values'} <= set(g.keys()): raise DataError("is not a code store of `apply_sae` (emssl sae apply): it has no latents and values", p)
+    if 'coords' not in g.keys() or not {'shape', 'token'} <= set(src):
+        raise DataError("holds no token coordinates: write the codes from an activation store (emssl sae apply SAE ACTS.zarr -o CODES.zarr)", p)
+    return g, src
+
+def _names_table(names, codes_group) -> pd.DataFrame:
+    from emssl.sae import latent_stats
+    n = int(codes_group.attrs['sae']['n_latents'])
+    if names is None:
+        t = latent_stats({'latents': codes_group['latents'], 'values': codes_group['values']}, n)
+        return t.assign(best_class=None, best_ap=np.nan, lift=np.nan)
+    t = pd.read_csv(names)
+    if 'latent' not in t.columns or len(t) != n: raise DataError(f"is not a naming table of this SAE's {n} latents (`name_latents`' table as CSV)", names)
+    return t.assign(best_class=t.best_class.where(t.best_class.notna(), None))
+
+def build_atlas(codes, # a code store of `emssl sae apply` (made from an activation store: it holds the tokens' coordinates)
+                out, # the neuroglancer precomputed folder to write
+                names=None, # CSV of `name_latents`' table (latent, best_class, best_ap, lift, frequency); default: latents by number
+               ) -> Path:
+    "The latent atlas of a code store: its latent map as a precomputed segmentation with segment properties at `out`."
+    g, src = _codes_store(codes)
+    table = _names_table(names, g)
+    return write_latent_atlas(out, {'latents': g['latents'], 'values': g['values']}, g['coords'], src['token'], src['shape'], table,
+                              g.attrs.get('voxel_size'))
+
+def query_atlas(codes, # a code store of `emssl sae apply`
+                latent:int=None, # the latent whose tokens to list
+                class_:str=None, # the class whose latents' tokens to list (needs `names`)
+                names=None, # CSV of `name_latents`' table
+                n:int=20, # tokens to list, strongest first
+               ) -> pd.DataFrame:
+    "`query` on a code store: where `latent` fires, or where the latents named `class_` do (voxels and nm)."
+    g, _ = _codes_store(codes)
+    table = _names_table(names, g) if names is not None else None
+    return query({'latents': g['latents'], 'values': g['values']}, g['coords'], table, latent, class_, n, g.attrs.get('voxel_size'))

@@ -4,14 +4,15 @@
 
 # %% ../nbs/90_cli.ipynb #bba5f125
 from __future__ import annotations
-import argparse, ast, importlib, importlib.util, re, sys, textwrap, tokenize
+import argparse, ast, importlib, importlib.util, json, re, sys, textwrap, tokenize
 from pathlib import Path
 from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
            'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_probe', 'cmd_pick_train',
-           'cmd_pick_predict', 'cmd_pick_score', 'cmd_sae_extract', 'cmd_sae_train', 'cmd_sae_apply', 'main']
+           'cmd_pick_predict', 'cmd_pick_score', 'cmd_sae_extract', 'cmd_sae_train', 'cmd_sae_apply', 'cmd_atlas_build',
+           'cmd_atlas_query', 'main']
 
 # %% ../nbs/90_cli.ipynb #ee950ac2
 class _NoDefault:
@@ -435,6 +436,7 @@ def cmd_pick_predict(args):
 
 def cmd_pick_score(args):
     "Score picks against a copick project's reference picks with the CZII metric."
+    import pandas as pd
     from emssl.cryoet import score_picks
     score, table = score_picks(args.project, args.picks, runs=args.runs, truth_user_id=args.truth_user_id,
                                truth_session_id=args.truth_session_id, user_id=args.user_id, session_id=args.session_id,
@@ -505,6 +507,29 @@ def cmd_sae_apply(args):
     res = _run_pipeline(args)
     print(f"wrote {args.out}: latents and values of {res['latents'].shape[0]} tokens (k = {res['latents'].shape[1]}), with their coordinates")
 
+_CLI['atlas build'] = dict(modules=('emssl.atlas',), fn='build_atlas',
+    params=dict(codes=dict(positional=True, type=str), out=dict(flags=('-o', '--out'), type=str, metavar='DIR'), names=dict(type=str, metavar='CSV')))
+_CLI['atlas query'] = dict(modules=('emssl.atlas',), fn='query_atlas',
+    params=dict(codes=dict(positional=True, type=str), class_=dict(flags=('--class',), type=str, metavar='NAME'), names=dict(type=str, metavar='CSV')))
+
+def cmd_atlas_build(args):
+    "Write the latent atlas of a code store: the latent map as a neuroglancer precomputed segmentation, with segment properties."
+    out = _run_pipeline(args)
+    n = len(json.loads((Path(out)/'segment_properties'/'info').read_text())['inline']['ids'])
+    print(f"wrote {out}: a precomputed segmentation of {n} latents with segment properties; serve the folder over HTTP "
+          f"(with CORS) and open precomputed://http://HOST/PATH in neuroglancer")
+
+def cmd_atlas_query(args):
+    "List where a latent fires, or where the latents named a class do."
+    import pandas as pd
+    df = _run_pipeline(args)
+    with pd.option_context('display.float_format', '{:.3f}'.format, 'display.width', 120): print(df.to_string(index=False))
+
+def _atlas_commands(sub):
+    atlas = _command(sub, 'atlas', help="a neuroglancer atlas of an SAE's latents").add_subparsers(dest='action', metavar='ACTION')
+    _training(atlas, 'build', 'atlas build', cmd_atlas_build, help="write the latent map and segment properties as precomputed")
+    _training(atlas, 'query', 'atlas query', cmd_atlas_query, help="where a latent fires, or where a named class is")
+
 def _sae_commands(sub):
     sae = _command(sub, 'sae', help="sparse autoencoders on encoder activations").add_subparsers(dest='action', metavar='ACTION')
     _training(sae, 'extract', 'sae extract', cmd_sae_extract, help="stream a layer's tokens over a volume to an activation store")
@@ -559,6 +584,7 @@ def _parser():
     _training(sub, 'probe', 'probe', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier")
     _pick_commands(sub)
     _sae_commands(sub)
+    _atlas_commands(sub)
     s = _command(sub, 'embed', cmd_embed, help="embed synapse cubes with a SimCLR checkpoint")
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
     s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
