@@ -425,7 +425,7 @@ def train_sae(acts, # activations (N, D): an `extract_activations` store, a Zarr
         run.write_config(model=sae.config, n_params=sum(p.numel() for p in sae.parameters()), tokens=N, d_in=D)
         t0 = time.time()
         run.fit(learn, epochs, cbs=cbs, progress=progress)
-        if run.rank0:
+        if run.rank0 and (not run.finished or not (run.out/'metrics.json').exists()):   # a finished run found again keeps its metrics
             dens = latent_density(sae, dls.valid)
             last = dict(zip(run.names, run.rows[-1][1:])) if run.rows else {}
             m = dict(nmse=last.get('nmse'), explained_variance=None if last.get('nmse') is None else 1 - last['nmse'], l0=last.get('l0'),
@@ -434,7 +434,7 @@ def train_sae(acts, # activations (N, D): an `extract_activations` store, a Zarr
             (run.out/'metrics.json').write_text(json.dumps(m, indent=1, default=float))
             plot_density(dens, run.out/'density.png')
             np.save(run.out/'density.npy', dens)
-            run.finish(sae, 'sae.pt', meta=dict(source=source), ylabel='NMSE + AuxK')
+        if run.rank0: run.finish(sae, 'sae.pt', meta=dict(source=source), ylabel='NMSE + AuxK')
     return learn
 
 register_model('TopKSAE', lambda c: TopKSAE(**c), encoder=lambda m: m)
