@@ -271,7 +271,7 @@ class ActivationBatches:
         self.set_epoch(0)
     def _size(self, b): return min(self.chunk, self.N - int(b) * self.chunk)
     def set_epoch(self, epoch:int):
-        "The chunk order of `epoch` (reproducible from the seed: a resumed run draws the same batches)."
+        "The chunk order of `epoch` (reproducible from `seed` and the epoch: a resumed run draws the same batches)."
         self.epoch = int(epoch)
         self.order = np.random.default_rng([self.seed, self.epoch]).permutation(self.blocks) if self.shuffle else self.blocks
         self.ends = np.cumsum([self._size(b) for b in self.order])
