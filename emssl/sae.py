@@ -40,13 +40,13 @@ def _file_digest(path) -> str:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
     return h.hexdigest()
 
+def _core_tokens(start, core_g, t, shape) -> list:
+    "Per axis, the tokens of a window's core (at `start`) whose centre lies inside the volume: the core's grid cut at the far edges."
+    return [int(np.clip(np.ceil((d - a) / k - 0.5), 0, g)) for a, d, k, g in zip(start, shape, t, core_g)]
+
 def _token_counts(starts, core_g, t, shape) -> np.ndarray:
-    "Tokens per window whose centre lies inside the volume: the core's token grid cut at the far edges."
-    n = []
-    for s in starts:
-        c = [int(np.clip(np.ceil((d - a) / k - 0.5), 0, g)) for a, d, k, g in zip(s, shape, t, core_g)]
-        n.append(int(np.prod(c)))
-    return np.asarray(n, np.int64)
+    "Tokens kept per window."
+    return np.asarray([int(np.prod(_core_tokens(s, core_g, t, shape))) for s in starts], np.int64)
 
 @torch.no_grad()
 def extract_activations(model, # an encoder module or any emssl model file
@@ -125,7 +125,7 @@ def extract_activations(model, # an encoder module or any emssl model file
         fmap = layer_features(enc, torch.from_numpy(x)[:, None].to(dev), [layer])[layer].float().cpu()
         for b, i in enumerate(group):
             s = starts[i]
-            n = [int(np.clip(np.ceil((d - a) / k - 0.5), 0, c)) for a, d, k, c in zip(s, shape, t, cg)]
+            n = _core_tokens(s, cg, t, shape)
             f = fmap[b, :, hg[0]:hg[0] + n[0], hg[1]:hg[1] + n[1], hg[2]:hg[2] + n[2]].reshape(C, -1).t().numpy()
             zz, yy, xx = np.meshgrid(*[a + (np.arange(m) + 0.5) * k for a, m, k in zip(s, n, t)], indexing='ij')
             xyz = np.stack([zz.ravel(), yy.ravel(), xx.ravel()], 1).astype(np.float32)
