@@ -22,7 +22,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg['lib_path']: ['data/*']},
     install_requires=cfg.get('requirements', '').split(),
-    extras_require={'dev': cfg.get('dev_requirements', '').split()},
+    extras_require={'dev': cfg.get('dev_requirements', '').split(), 'atlas': cfg.get('atlas_requirements', '').split()},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -12,7 +12,7 @@ from . import __version__
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
            'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_probe', 'cmd_pick_train',
            'cmd_pick_predict', 'cmd_pick_score', 'cmd_sae_extract', 'cmd_sae_train', 'cmd_sae_apply', 'cmd_atlas_build',
-           'cmd_atlas_query', 'main']
+           'cmd_atlas_query', 'cmd_atlas_serve', 'main']
 
 # %% ../nbs/90_cli.ipynb #ee950ac2
 class _NoDefault:
@@ -507,28 +507,56 @@ def cmd_sae_apply(args):
     res = _run_pipeline(args)
     print(f"wrote {args.out}: latents and values of {res['latents'].shape[0]} tokens (k = {res['latents'].shape[1]}), with their coordinates")
 
+def _name_paths(items):
+    "{name: path} of repeated NAME=PATH options."
+    from emssl.core import DataError
+    out = {}
+    for it in items or ():
+        name, sep, path = it.partition('=')
+        if not sep or not name or not path: raise DataError(f"--probe takes NAME=PATH (a name, '=', a label volume), got {it!r}")
+        out[name] = path
+    return out
+
 _CLI['atlas build'] = dict(modules=('emssl.atlas',), fn='build_atlas',
-    params=dict(codes=dict(positional=True, type=str), out=dict(flags=('-o', '--out'), type=str, metavar='DIR'), names=dict(type=str, metavar='CSV')))
+    params=dict(codes=dict(positional=True, type=str), out=dict(flags=('-o', '--out'), type=str, metavar='DIR'), names=dict(type=str, metavar='CSV'),
+                image=dict(type=str, metavar='VOLUME'),
+                probes=dict(flags=('--probe',), action='append', type=str, metavar='NAME=PATH', conv=_name_paths,
+                            help="a probe's label volume as a segmentation layer (repeat for several)")))
 _CLI['atlas query'] = dict(modules=('emssl.atlas',), fn='query_atlas',
-    params=dict(codes=dict(positional=True, type=str), class_=dict(flags=('--class',), type=str, metavar='NAME'), names=dict(type=str, metavar='CSV')))
+    params=dict(atlas=dict(positional=True, type=str), class_=dict(flags=('--class',), type=str, metavar='NAME'), names=dict(type=str, metavar='CSV'),
+                url=dict(type=str, metavar='URL')))
 
 def cmd_atlas_build(args):
-    "Write the latent atlas of a code store: the latent map as a neuroglancer precomputed segmentation, with segment properties."
+    "Write the semantic atlas of a code store: image, latent segmentation with segment properties, probes and top-activation points, as neuroglancer precomputed layers."
     out = _run_pipeline(args)
-    n = len(json.loads((Path(out)/'segment_properties'/'info').read_text())['inline']['ids'])
-    print(f"wrote {out}: a precomputed segmentation of {n} latents with segment properties; serve the folder over HTTP "
-          f"(with CORS) and open precomputed://http://HOST/PATH in neuroglancer")
+    m = json.loads((Path(out)/'atlas.json').read_text())
+    print(f"wrote {out}: layers {', '.join(l['name'] for l in m['layers'])} ({m['points']} points); "
+          f"view it with: emssl atlas serve {out}")
 
 def cmd_atlas_query(args):
-    "List where a latent fires, or where the latents named a class do."
+    "List where a latent fires, or where the latents named a class do, and with --url a neuroglancer link that shows them."
     import pandas as pd
     df = _run_pipeline(args)
     with pd.option_context('display.float_format', '{:.3f}'.format, 'display.width', 120): print(df.to_string(index=False))
+    if 'link' in df.attrs: print(f"link: {df.attrs['link']}")
+
+def cmd_atlas_serve(args):
+    "Serve an atlas folder and neuroglancer's viewer on 127.0.0.1 until interrupted."
+    import threading
+    from emssl.atlas import AtlasServer
+    srv = AtlasServer(args.atlas, port=args.port)
+    print(f"serving {args.atlas}: open {srv.url} (data at {srv.data_url}); Ctrl-C stops", flush=True)
+    try: threading.Event().wait()
+    except KeyboardInterrupt: pass
+    finally: srv.stop()
 
 def _atlas_commands(sub):
     atlas = _command(sub, 'atlas', help="a neuroglancer atlas of an SAE's latents").add_subparsers(dest='action', metavar='ACTION')
-    _training(atlas, 'build', 'atlas build', cmd_atlas_build, help="write the latent map and segment properties as precomputed")
-    _training(atlas, 'query', 'atlas query', cmd_atlas_query, help="where a latent fires, or where a named class is")
+    _training(atlas, 'build', 'atlas build', cmd_atlas_build, help="write the atlas: image, latents, probes and points as precomputed")
+    _training(atlas, 'query', 'atlas query', cmd_atlas_query, help="where a latent fires, or where a named class is, with a link")
+    s = _command(atlas, 'serve', cmd_atlas_serve, help="serve an atlas and neuroglancer's viewer on 127.0.0.1")
+    s.add_argument('atlas', help="an atlas folder of `emssl atlas build`")
+    s.add_argument('--port', type=int, default=0, help="the viewer's port (0: a free one)")
 
 def _sae_commands(sub):
     sae = _command(sub, 'sae', help="sparse autoencoders on encoder activations").add_subparsers(dest='action', metavar='ACTION')

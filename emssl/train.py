@@ -13,6 +13,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import TerminateOnNaNCallback
 from fastai.callback.fp16 import MixedPrecision
+from fastai.torch_core import apply
 from fastai.callback.training import GradientAccumulation
 from fastai.callback.schedule import *   # Learner.fit_one_cycle
 from fastai.distributed import DistributedTrainer, DistributedDL
@@ -81,6 +82,8 @@ class AMP(MixedPrecision):
         self.learn.scaler, self.scales = torch.amp.GradScaler(dev, **self.kwargs), []
         self._entered = False
     def before_batch(self): self.autocast.__enter__(); self._entered = True
+    def after_pred(self):   # fastai's cast of the outputs to float32, letting through what is not a tensor (an SAE's AuxK output is None while no latent is dead)
+        self.learn.pred = apply(lambda x: x.float() if isinstance(x, torch.Tensor) and torch.is_floating_point(x) else x, self.pred)
     def after_loss(self): self.autocast.__exit__(None, None, None); self._entered = False
     def after_fit(self):   # a fit cancelled between the forward pass and the loss (a NaN) must not leave autocast on
         if getattr(self, '_entered', False): self.autocast.__exit__(None, None, None); self._entered = False
