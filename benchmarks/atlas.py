@@ -28,11 +28,11 @@ def write_ng(pts, lat, val, path):
     import neuroglancer
     from neuroglancer.write_annotations import AnnotationWriter
     cs = neuroglancer.CoordinateSpace(names=['x', 'y', 'z'], units='nm', scales=[8, 8, 8])
-    w = AnnotationWriter(cs, 'point', relationships=['latent'],
+    w = AnnotationWriter(cs, 'point', relationships=['segment'],   # its keyword for a relationship cannot share a property's name
                          properties=[neuroglancer.AnnotationPropertySpec(id='value', type='float32'),
                                      neuroglancer.AnnotationPropertySpec(id='latent', type='int32')])
     for i, (p, l, v) in enumerate(zip(pts[:, ::-1], lat, val)):
-        w.add_point(p.tolist(), id=i, value=float(v), latent=int(l), relationships=[[int(l) + 1]])
+        w.add_point(p.tolist(), id=i, value=float(v), latent=int(l), segment=int(l) + 1)
     w.write(path)
 
 def codes_store(path, n_tok_axis=64, token=8, n_latents=6144, k=32, seed=0):
