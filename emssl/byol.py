@@ -15,7 +15,7 @@ from fastai.callback.core import Callback
 from fastai.callback.training import GradientAccumulation
 from fastai.callback.schedule import ParamScheduler, SchedLin, SchedCos, combine_scheds
 from fastai.optimizer import Adam
-from .core import DataError, zyx, register_model, _builder
+from .core import DataError, zyx, register_model, _builder, read_checkpoint, save_model
 from .io import Volume, open_volume, load_sample, PatchFolder
 from .nets import UNetEncoder3D, MLPHead, unet_pools, voxel_size_of, check_unet_crop
 from .losses import byol_symmetric_loss
@@ -26,7 +26,7 @@ from fastcore.meta import delegates
 
 # %% auto #0
 __all__ = ['BYOL_PRESETS', 'BYOL_SETUPS', 'BYOLNet', 'tau_schedule', 'ema_update_', 'byol_loss_func', 'BYOL', 'byol_learner',
-           'fit_byol', 'byol_lr_schedule', 'pretrain_byol']
+           'fit_byol', 'byol_lr_schedule', 'pretrain_byol', 'convert_byol3d']
 
 # %% ../nbs/23_byol.ipynb #42c92456
 class BYOLNet(nn.Module):
@@ -125,9 +125,9 @@ class BYOL(Callback):
 
 # %% ../nbs/23_byol.ipynb #2cb8b833
 BYOL_SETUPS = {
-    'full':  dict(channels=(32, 64, 128, 256, 320), proj_dim=256, hidden=2048, epochs=100, warmup=10, crop=96, patch=256,
-                  min_overlap=0.4, **BYOL_PRESETS[100]),
-    'smoke': dict(channels=(4, 8, 8, 16, 16), proj_dim=16, hidden=32, epochs=2, warmup=0, crop=32, patch=64,
+    'full':  dict(channels=(32, 64, 128, 256, 320), proj_dim=256, hidden=2048, epochs=300, bs=4, warmup=10, crop=96, patch=256,
+                  min_overlap=0.4, **BYOL_PRESETS[300]),
+    'smoke': dict(channels=(4, 8, 8, 16, 16), proj_dim=16, hidden=32, epochs=2, bs=8, warmup=0, crop=32, patch=64,
                   min_overlap=0.4, tau=0.99, lr=1e-3)}
 
 def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, precision:str='auto', pools=None, voxel_size=None,
@@ -173,13 +173,13 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
                   out='runs/byol', # output folder of the run
                   patch_dir=None, # a folder of nnssl patch files to crop from, instead of volumes
                   ext:str='b2nd', # extension of the patch files in patch_dir: b2nd or npy
-                  preset:str='smoke', # recipe: 'smoke' (tiny widths, 2 epochs of 32³ crops: a quick check) or 'full' (byol3d's full preset: widths 32-320, 96³ crops, 100 epochs)
+                  preset:str='smoke', # recipe: 'smoke' (tiny widths, 2 epochs of 32³ crops, batch 8: a quick check) or 'full' (byol3d's full preset: widths 32-320, 96³ crops, 300 epochs, batch 4)
                   channels=None, # U-Net encoder widths, one per level (default: the preset's)
                   crop=None, # crop size, one number or (z, y, x), at least the product of the poolings per axis (default: the preset's)
                   voxel_size=None, # (z, y, x) voxel size that sets the U-Net's per-axis pooling (`unet_pools`; default: the volumes' own, isotropic when unknown)
                   min_overlap:float=None, # least overlap of the two crops of a pair, in (0, 1] (default: the preset's, 0.4)
                   epochs:int=None, # training epochs (default: the preset's)
-                  bs:int=8, # crop pairs per batch
+                  bs:int=None, # crop pairs per batch (default: the preset's, 4 for full as byol3d, 8 for smoke)
                   crops_per_epoch:int=256, # crop pairs per training epoch
                   lr:float=None, # peak learning rate of the warm-up + cosine schedule (default: the preset's)
                   tau:float=None, # base EMA decay of the target network, in (0, 1) (default: the preset's)
@@ -193,7 +193,7 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
     r = BYOL_SETUPS[preset]
     take = lambda v, k: r[k] if v is None else v
     channels, crop = tuple(int(c) for c in take(channels, 'channels')), zyx(take(crop, 'crop'), 'crop size')
-    min_overlap, epochs, lr, tau, warmup = (take(v, k) for v, k in ((min_overlap, 'min_overlap'), (epochs, 'epochs'), (lr, 'lr'), (tau, 'tau'), (warmup, 'warmup')))
+    min_overlap, epochs, lr, tau, warmup, bs = (take(v, k) for v, k in ((min_overlap, 'min_overlap'), (epochs, 'epochs'), (lr, 'lr'), (tau, 'tau'), (warmup, 'warmup'), (bs, 'bs')))
     options = dict(patch_dir=None if patch_dir is None else str(patch_dir), ext=ext, preset=preset, channels=channels, crop=crop,
                    min_overlap=min_overlap, epochs=epochs, bs=bs, crops_per_epoch=crops_per_epoch, lr=lr, tau=tau, warmup=warmup,
                    n_acc=n_acc, precision=precision, workers=workers, seed=seed, device=None if device is None else str(device), restart=restart)
@@ -223,3 +223,28 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
         run.fit(learn, epochs, partial(fit_byol, learn), cbs=cbs, progress=progress)
         run.finish(net, 'byol.pt', meta={'crop': crop, 'min_overlap': min_overlap}, ylabel='BYOL loss')
     return learn
+
+# %% ../nbs/23_byol.ipynb #2147eec3
+def convert_byol3d(src, # a BYOL3D checkpoint (a dict holding `encoder_state_dict`)
+                   out, # the emssl model file to write (a `UNetEncoder3D`)
+                   channels=(32, 64, 128, 256, 320), # the encoder's widths, one per level, as trained
+                   in_chans:int=1, # input channels
+                   pools=None, # per-level poolings of an anisotropic encoder (default: 2³ everywhere)
+                  ) -> Path:
+    "Write the encoder of a BYOL3D checkpoint as an emssl `UNetEncoder3D` model file at `out`: tensors matched to emssl's in order and shape."
+    ck = read_checkpoint(src)
+    if not isinstance(ck, dict) or not isinstance(ck.get('encoder_state_dict'), dict):
+        raise DataError("is not a BYOL3D checkpoint: it holds no encoder_state_dict", src)
+    enc = UNetEncoder3D(in_chans, channels, pools)
+    skip = lambda k: k.endswith('num_batches_tracked')
+    theirs = [(k, v) for k, v in ck['encoder_state_dict'].items() if not skip(k)]
+    ours = [(k, v) for k, v in enc.state_dict().items() if not skip(k)]
+    for i, ((a, va), (b, vb)) in enumerate(zip(theirs, ours)):
+        if tuple(va.shape) != tuple(vb.shape):
+            raise DataError(f"its encoder does not match emssl's BYOL3D encoder with channels {tuple(channels)}: tensor {i} is {a} "
+                            f"{tuple(va.shape)}, emssl's is {b} {tuple(vb.shape)}; give the channels it was trained with", src)
+    if len(theirs) != len(ours):
+        raise DataError(f"its encoder has {len(theirs)} tensors, emssl's BYOL3D encoder with channels {tuple(channels)} has {len(ours)}; "
+                        "give the channels it was trained with", src)
+    enc.load_state_dict({b: va for (_, va), (b, _) in zip(theirs, ours)}, strict=False)
+    return save_model(out, enc, meta={'converted_from': str(src), 'source': 'BYOL3D encoder_state_dict'})

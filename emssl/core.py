@@ -12,10 +12,10 @@ import matplotlib.pyplot as plt
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['zyx_to_xyz', 'MODEL_FORMAT', 'DataError', 'check_volume', 'mps_works', 'default_device', 'zyx', 'physical_size',
-           'xyz_to_zyx', 'physical_to_voxels', 'voxels_to_physical', 'crop_padded', 'show_slices', 'read_checkpoint',
-           'cpu_state', 'config_diff', 'register_model', 'save_model', 'read_model_file', 'load_model', 'load_encoder',
-           'env_info']
+__all__ = ['zyx_to_xyz', 'MODEL_FORMAT', 'DataError', 'check_volume', 'mps_works', 'default_device', 'get_device', 'zyx',
+           'physical_size', 'xyz_to_zyx', 'physical_to_voxels', 'voxels_to_physical', 'crop_padded', 'show_slices',
+           'read_checkpoint', 'cpu_state', 'config_diff', 'register_model', 'save_model', 'read_model_file',
+           'load_model', 'load_encoder', 'env_info']
 
 # %% ../nbs/00_core.ipynb #4b9966e0
 class DataError(ValueError):
@@ -56,6 +56,10 @@ def default_device(device=None) -> torch.device:
     if torch.cuda.is_available(): return torch.device('cuda')
     if mps_works(): return torch.device('mps')
     return torch.device('cpu')
+
+def get_device(device=None) -> torch.device:
+    "`default_device` under the name the research codebases used (`get_device()`), so their first lines run unchanged."
+    return default_device(device)
 
 # %% ../nbs/00_core.ipynb #f67b7fc6
 def zyx(v, name:str='size', dtype=int) -> tuple:
@@ -214,6 +218,9 @@ def read_model_file(path, kind=None, map_location='cpu') -> dict:
     path = None if isinstance(path, dict) else path
     kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
     want = ' or '.join(kinds) + ' ' if kinds else ''
+    if isinstance(ck, dict) and ck.get('format') != MODEL_FORMAT and isinstance(ck.get('encoder_state_dict'), dict):
+        raise DataError("is a BYOL3D checkpoint (encoder_state_dict), not an emssl model file: convert its encoder once with "
+                        "emssl.byol.convert_byol3d(PATH, 'encoder.pt', channels=...) and give encoder.pt", path)
     if not isinstance(ck, dict) or ck.get('format') != MODEL_FORMAT:
         found = (f"a {ck['kind']} checkpoint of an older layout" if isinstance(ck, dict) and isinstance(ck.get('kind'), str)
                  else f"a dict with keys {sorted(ck)[:6]}" if isinstance(ck, dict) else f"a {type(ck).__name__}")

@@ -68,7 +68,7 @@ def random_masking(tokens:torch.Tensor, mask_ratio:float, generator:torch.Genera
 
 # %% ../nbs/21_mae.ipynb #9487931e
 class MAE3D(nn.Module):
-    "Masked autoencoder on (B, C, Z, Y, X): a `ViT3D` encoder on visible patches and a light decoder → (pred, mask)."
+    "Masked autoencoder on (B, C, Z, Y, X): a `ViT3D` encoder on visible patches and a light decoder → (loss, pred, mask)."
     def __init__(self, img_size=64, patch_size=8, in_chans:int=1, embed_dim:int=768, depth:int=12, num_heads:int=12,
                  decoder_embed_dim:int=512, decoder_depth:int=8, decoder_num_heads:int=16, mlp_ratio:float=4.,
                  mask_ratio:float=0.75, norm_pix_loss:bool=False, pos_embed:str='sincos'):
@@ -104,13 +104,14 @@ class MAE3D(nn.Module):
         return self.decoder_pred(self.decoder_norm(y))
 
     def forward(self, x, mask_ratio:float=None, generator:torch.Generator=None):
-        "(pred (B, N, pz·py·px·C), mask (B, N), 1 = masked) for a batch `x` (B, C, Z, Y, X)."
+        "(loss, pred (B, N, pz·py·px·C), mask (B, N), 1 = masked) for a batch `x` (B, C, Z, Y, X): the reference MAE's convention."
         latent, mask, ids_restore, grid = self.forward_encoder(x, mask_ratio, generator)
-        return self.forward_decoder(latent, ids_restore, grid), mask
+        pred = self.forward_decoder(latent, ids_restore, grid)
+        return mae_loss((pred, mask), x, self.patch_size, self.norm_pix_loss), pred, mask
 
     def loss(self, x, mask_ratio:float=None, generator=None):
         "`mae_loss` of the model on `x` with its own patch size and `norm_pix_loss`."
-        return mae_loss(self(x, mask_ratio, generator), x, self.patch_size, self.norm_pix_loss)
+        return self(x, mask_ratio, generator)[0]
 
     def get_intermediate_features(self, x, layer_idx:int=6):
         "Encoder features (B, N, D) of the full, unmasked `x` after block `layer_idx` (1-based)."
@@ -128,8 +129,8 @@ register_model('MAE3D', lambda c: MAE3D(**c), encoder=lambda m: m.encoder)
 
 # %% ../nbs/21_mae.ipynb #3f2529a3
 def mae_loss(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False) -> torch.Tensor:
-    "MSE per patch between `out=(pred, mask)` and the patches of `target` (B, C, Z, Y, X), mean over masked patches."
-    pred, mask = out
+    "MSE per patch between `out=(pred, mask)` (or a model's (loss, pred, mask)) and the patches of `target` (B, C, Z, Y, X), mean over masked patches."
+    pred, mask = out[-2:]
     t = patchify(target, patch_size).float()
     if pred.shape != t.shape:
         raise DataError(f"predictions of shape {tuple(pred.shape)} do not match the target's patches {tuple(t.shape)} "
@@ -144,7 +145,7 @@ def mae_loss(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False) -> 
 # %% ../nbs/21_mae.ipynb #ab7950b2
 def crop_mean_mse(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False) -> torch.Tensor:
     "`mae_loss` on `out`'s masks of predicting each masked patch as its crop's mean intensity (0 with `norm_pix_loss`)."
-    pred, mask = out
+    pred, mask = out[-2:]
     if norm_pix_loss: base = torch.zeros(pred.shape, device=pred.device)
     else:
         t = target.float()
@@ -155,8 +156,12 @@ def crop_mean_mse(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False
 _MAE_KEYS = ('embed_dim', 'depth', 'num_heads', 'decoder_embed_dim', 'decoder_depth', 'decoder_num_heads',
              'mlp_ratio', 'mask_ratio')
 
-def mae_vit_3d(name:str='base', img_size=64, patch_size=8, **kwargs) -> MAE3D:
-    "The `MAE3D` of preset `name` (tiny, small, base, large, huge); `kwargs` override any `MAE3D` argument."
+def mae_vit_3d(name:str='base', img_size=64, patch_size=8, volume_size=None, **kwargs) -> MAE3D:
+    "The `MAE3D` of preset `name` (tiny, small, base, large, huge); `volume_size` is the hemibrain project's name for `img_size`; `kwargs` override any `MAE3D` argument."
+    if volume_size is not None:
+        if img_size not in (64, volume_size) and zyx(img_size) != zyx(volume_size):
+            raise ValueError(f"img_size={img_size} and volume_size={volume_size} name the same crop size: give one")
+        img_size = volume_size
     return MAE3D(**{**{k: _preset(name)[k] for k in _MAE_KEYS}, 'img_size': img_size, 'patch_size': patch_size, **kwargs})
 
 def mae_vit_3d_tiny(**kwargs) -> MAE3D:  return mae_vit_3d('tiny', **kwargs)
@@ -167,7 +172,7 @@ def mae_vit_3d_huge(**kwargs) -> MAE3D:  return mae_vit_3d('huge', **kwargs)
 
 # %% ../nbs/21_mae.ipynb #07281cd8
 class ConvMAE3D(nn.Module):
-    "Masked image modelling on a 3D U-Net (SparK/nnssl style): masked patches get a learned value, the U-Net predicts them → (pred, mask)."
+    "Masked image modelling on a 3D U-Net (SparK/nnssl style): masked patches get a learned value, the U-Net predicts them → (loss, pred, mask)."
     def __init__(self, in_chans:int=1, channels=(16, 32, 64, 128), pools=None, patch_size=8, mask_ratio:float=0.6,
                  norm_pix_loss:bool=False):
         super().__init__()
@@ -188,7 +193,7 @@ class ConvMAE3D(nn.Module):
         return m
 
     def forward(self, x, mask_ratio:float=None, generator:torch.Generator=None):
-        "(pred (B, N, pz·py·px·C), mask (B, N), 1 = masked) for a batch `x` (B, C, Z, Y, X)."
+        "(loss, pred (B, N, pz·py·px·C), mask (B, N), 1 = masked) for a batch `x` (B, C, Z, Y, X), as `MAE3D`."
         patch_grid(tuple(x.shape[2:]), self.patch_size)   # checks divisibility
         B, N = x.shape[0], math.prod(s // p for s, p in zip(x.shape[2:], self.patch_size))
         _, mask, _ = random_masking(x.new_zeros(B, N, 1), self.mask_ratio if mask_ratio is None else mask_ratio, generator)
@@ -197,11 +202,12 @@ class ConvMAE3D(nn.Module):
         if not self.norm_pix_loss:   # a residual over each crop's visible mean
             vis = 1 - m
             out = out + (x * vis).sum((2, 3, 4), keepdim=True) / vis.sum((2, 3, 4), keepdim=True).clamp_min(1)
-        return patchify(out, self.patch_size), mask
+        pred = patchify(out, self.patch_size)
+        return mae_loss((pred, mask), x, self.patch_size, self.norm_pix_loss), pred, mask
 
     def loss(self, x, mask_ratio:float=None, generator=None):
         "`mae_loss` of the model on `x` with its own patch size and `norm_pix_loss`."
-        return mae_loss(self(x, mask_ratio, generator), x, self.patch_size, self.norm_pix_loss)
+        return self(x, mask_ratio, generator)[0]
 
 register_model('ConvMAE3D', lambda c: ConvMAE3D(**c), encoder=lambda m: m.encoder)
 
@@ -211,7 +217,7 @@ def mae_reconstruction(model:nn.Module, x:torch.Tensor, generator:torch.Generato
     "(masked input, reconstruction with the visible patches kept, mask per patch) of `model` (`MAE3D`, `ConvMAE3D`) for a batch `x`."
     was = model.training; model.eval()
     try:
-        pred, mask = model(x, generator=generator)
+        _, pred, mask = model(x, generator=generator)
         grid, ps, C = patch_grid(tuple(x.shape[2:]), model.patch_size), model.patch_size, x.shape[1]
         t, mk = patchify(x, ps).float(), mask[..., None].float()
         if model.norm_pix_loss:   # predictions are in normalised patch units: map them back
