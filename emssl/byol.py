@@ -188,7 +188,7 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
                   **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                  ) -> Learner:
     "Pretrain a U-Net encoder with BYOL on crop pairs of `volumes` or of the patches in `patch_dir`; `byol.pt` and the run's files go to `out`."
-    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     if preset not in BYOL_SETUPS: raise ValueError(f"preset must be one of {list(BYOL_SETUPS)}, got {preset!r}")
     r = BYOL_SETUPS[preset]
     take = lambda v, k: r[k] if v is None else v
@@ -220,7 +220,7 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
                              tau=tau, warmup=warmup)
         net = _net(learn.model)
         run.write_config(model=net.config, recipe=learn.byol.recipe)
-        run.fit(learn, epochs, partial(fit_byol, learn), cbs=cbs, progress=progress)
+        run.fit(learn, epochs, partial(fit_byol, learn), cbs=cbs, progress=progress, log=log)
         run.finish(net, 'byol.pt', meta={'crop': crop, 'min_overlap': min_overlap}, ylabel='BYOL loss')
     return learn
 

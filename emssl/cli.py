@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_cli.ipynb #bba5f125
 from __future__ import annotations
-import argparse, ast, importlib, importlib.util, json, re, sys, textwrap, tokenize
+import argparse, ast, contextlib, importlib, importlib.util, io, json, os, re, sys, textwrap, tokenize
 from pathlib import Path
 from . import __version__
 
@@ -130,6 +130,8 @@ _COMMON = dict(
     channels=dict(type=int, nargs='+', metavar='C'),
     voxel_size=dict(type=float, nargs='+', metavar='NM', conv=_one_or_zyx),
     precision=dict(choices=['auto', 'bf16', 'fp16', 'fp32']),
+    bs=dict(flags=('--bs', '--batch-size', '--batch_size'), type=int),   # the research scripts' names too
+    log=dict(nargs='+', choices=['csv', 'tensorboard', 'wandb'], type=str, metavar='LOGGER'),
     device=dict(type=_device))
 
 _CLI = {
@@ -142,7 +144,7 @@ _CLI = {
             show_every=dict())),
     'pretrain simclr': dict(modules=('emssl.synapse', 'emssl.simclr'), fn='pretrain_synapses',
         params=dict(
-            synapse_dir=dict(flags=('--synapse-dir',), type=str, metavar='DIR'),
+            synapse_dir=dict(flags=('--synapse-dir', '--data-dir', '--data_dir'), type=str, metavar='DIR'),
             mode=dict(choices=['cubes', 'bbox']),
             size=dict(_SIZE),
             arch=dict(choices=['resnet18', 'resnet34', 'resnet50']),
@@ -158,7 +160,7 @@ _CLI = {
             volumes=dict(positional=True, nargs='*', metavar='VOLUME'),
             patch_dir=dict(type=str, metavar='DIR'),
             ext=dict(choices=['b2nd', 'npy']),
-            preset=dict(choices=['smoke', 'full']),
+            preset=dict(flags=('--preset', '--config'), choices=['smoke', 'full']),
             warmup=dict())),
     'finetune': dict(modules=('emssl.finetune',), fn='finetune_unet', skip=('pairs', 'valid_pairs'),
         extra={('--images',): dict(nargs='+', metavar='VOLUME', help="training image volumes"),
@@ -638,7 +640,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if getattr(args, 'func', None) is None:
         (p.parse_args([args.command, '--help']) if args.command else p.print_help()); return 0
-    try: args.func(args)
+    quiet = os.environ.get('RANK', '0') not in ('', '0')   # under torchrun only rank 0 reports what was written
+    try:
+        with (contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()): args.func(args)
     except ValueError as e:   # bad input; `DataError` is a ValueError
         print(f"{args._prog}: error: {' '.join(str(e).splitlines()) or type(e).__name__}", file=sys.stderr); return 2
     return 0

@@ -728,7 +728,7 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
                  **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                 ) -> Learner:
     "Train a particle picker on a copick project; `picker.pt` (with tuned thresholds), metrics.json and the run's files go to `out`."
-    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     if model not in MODELS: raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     target = target or ('sphere' if model == 'unet' else 'label')
     if model == 'token' and target != 'label': raise ValueError(f"the token model trains on token labels; target must be None, got {target!r}")
@@ -780,7 +780,7 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
         learn = Learner(dls, net, loss_func=PickLoss(cw, ce, tversky, dice, heatmap=heat), opt_func=Adam, lr=lr, wd=1e-2, cbs=tcbs)
         set_precision(learn, run.precision); learn = to_ddp(learn)
         run.write_config(model=net.config, kind=type(net).__name__, class_weights=cw, n_params=n_params(net))
-        run.fit(learn, epochs, learn.fit_one_cycle, cbs=cbs, progress=progress, lr_max=lr)
+        run.fit(learn, epochs, learn.fit_one_cycle, cbs=cbs, progress=progress, log=log, lr_max=lr)
         if run.rank0 and (not run.finished or not (run.out/'picker.pt').exists()):
             t0 = time.time()
             cands = [candidates(net, v, names, radii, crop, overlap, bs, heat, tta, nms, device=None) for v in vtomos]

@@ -338,7 +338,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                   **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                  ) -> Learner:
     "Fine-tune a `UNet3D` (from `checkpoint`, or from scratch) on labelled (image, mask) `pairs`; `unet.pt`, metrics.json and the run's files go to `out`."
-    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     crop = zyx(crop, 'crop size')
     roi = zyx(roi_size, 'roi_size') if roi_size is not None else crop
     ck = None if checkpoint is None else str(checkpoint) if isinstance(checkpoint, (str, Path)) else f"a {type(checkpoint).__name__} module"
@@ -366,7 +366,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                                  channels=channels, pools=pools, mean=mean, std=std, precision=run.precision)
         net = learn.model.module if hasattr(learn.model, 'module') else learn.model
         run.write_config(model=net.config, finetune=learn.finetune.config)
-        run.fit(learn, epochs, partial(fit_finetune, learn), cbs=cbs, progress=progress, lr=lr)
+        run.fit(learn, epochs, partial(fit_finetune, learn), cbs=cbs, progress=progress, log=log, lr=lr)
         run.finish(net, 'unet.pt', meta=unet_norm(learn), ylabel='Dice + BCE')
         if valid_pairs and run.rank0 and (not run.finished or not (run.out/'metrics.json').exists()):
             m = {_name(_open(i, 'image')): evaluate_segmentation(learn, i, msk, roi_size=roi, label=label) for i, msk in _as_pairs(valid_pairs)}

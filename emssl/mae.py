@@ -19,7 +19,7 @@ from .core import DataError, zyx, physical_size, show_slices, register_model
 from .io import Volume
 from .augment import BatchAugment, mae_augment
 from .data import RandomCrops, crop_dls, SetEpoch, ToFloat
-from .train import Run, set_precision, to_ddp, check_run_options, run_options
+from .train import Run, set_precision, to_ddp, check_run_options, run_options, log_figure
 from fastcore.meta import delegates
 from .vit import ViT3D, Block, PosEmbed3D, VIT3D_PRESETS, patch_grid, _preset, _init_weights
 from .nets import UNet3D, unet_pools, voxel_size_of, pool_multiple, check_unet_crop
@@ -279,6 +279,7 @@ class ShowReconstruction(Callback):
         fig.suptitle(f'MAE {tag}', fontsize=9); fig.tight_layout()
         if self.path is not None:
             Path(self.path).mkdir(parents=True, exist_ok=True); fig.savefig(Path(self.path)/f'recon_{tag}.png', dpi=80)
+        log_figure(self.learn, 'reconstruction', fig)   # to TensorBoard and W&B, when the run logs there
         self.figs.append(fig); plt.close(fig)
     def after_epoch(self):
         if (self.epoch + 1) % self.every == 0: self._show(f'epoch{self.epoch + 1:03d}')
@@ -321,7 +322,7 @@ def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; defau
                  **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                 ) -> Learner:
     "Pretrain an MAE on random crops of `volumes`; the run, its history and the model `mae.pt` go to `out`."
-    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     from emssl.io import open_volume, load_sample
     if mask_ratio is None: mask_ratio = 0.6 if arch == 'unet' else 0.75
     if arch not in MAE_ARCHS: raise ValueError(f"arch must be one of {', '.join(MAE_ARCHS)}, got {arch!r}")
@@ -347,6 +348,6 @@ def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; defau
                             pools=pools, precision=run.precision, n_acc=n_acc, cbs=[ShowReconstruction(show_every, run.out)])
         model = getattr(learn.model, 'module', learn.model)
         run.write_config(model=model.config)
-        run.fit(learn, epochs, learn.fit_one_cycle, lr_max=lr, cbs=cbs, progress=progress)
+        run.fit(learn, epochs, learn.fit_one_cycle, lr_max=lr, cbs=cbs, progress=progress, log=log)
         run.finish(model, 'mae.pt', meta={'arch': arch}, ylabel='masked-patch MSE')
     return learn

@@ -397,7 +397,7 @@ def train_sae(acts, # activations (N, D): an `extract_activations` store, a Zarr
               **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
              ) -> Learner:
     "Train a TopK sparse autoencoder on activations; `sae.pt`, metrics.json (NMSE, L0, dead %), density.png and the run's files go to `out`."
-    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     A, source = _table(acts)
     N, D = map(int, A.shape)
     for name, val, lo in (('expansion', expansion, 1), ('k', k, 1), ('epochs', epochs, 1), ('bs', bs, 1), ('init_rows', init_rows, 2), ('dead_tokens', dead_tokens, 1)):
@@ -424,7 +424,7 @@ def train_sae(acts, # activations (N, D): an `extract_activations` store, a Zarr
         set_precision(learn, run.precision)
         run.write_config(model=sae.config, n_params=sum(p.numel() for p in sae.parameters()), tokens=N, d_in=D)
         t0 = time.time()
-        run.fit(learn, epochs, cbs=cbs, progress=progress)
+        run.fit(learn, epochs, cbs=cbs, progress=progress, log=log)
         if run.rank0 and (not run.finished or not (run.out/'metrics.json').exists()):   # a finished run found again keeps its metrics
             dens = latent_density(sae, dls.valid)
             last = dict(zip(run.names, run.rows[-1][1:])) if run.rows else {}

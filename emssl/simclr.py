@@ -214,7 +214,7 @@ def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw
                       **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                      ) -> Learner:
     "Pretrain SimCLR on the SynapseCLR-style cubes of the synapse project `synapse_dir`; the run's files go to `out`."
-    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     options = {k: v for k, v in locals().items() if k not in ('cbs', 'progress', 'kwargs')}
     check_run_options(options)
     if mode not in ('cubes', 'bbox'): raise ValueError(f"mode must be 'cubes' or 'bbox', got {mode!r}")
@@ -248,7 +248,7 @@ def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw
                                widen_factor=widen_factor, precision=run.precision, seed=seed)
         net = learn.model
         run.write_config(model=net.config, lr=float(learn.lr), wd=float(learn.wd), bs=bs)
-        run.fit(learn, epochs, partial(fit_simclr, learn), cbs=cbs, progress=progress)
+        run.fit(learn, epochs, partial(fit_simclr, learn), cbs=cbs, progress=progress, log=log)
         run.finish(net, 'simclr.pt', ylabel='NT-Xent', meta=dict(mode=mode, size=list(size), normalise=normalise, radius=radius,
                                                                  channels=['raw', 'presynaptic', 'cleft']))
     return learn
@@ -273,7 +273,7 @@ def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume
                     **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
                    ) -> Learner:
     "Pretrain a U-Net encoder (or the token transformer) with SimCLR on crop pairs of `volumes`; `simclr.pt` and the run's files go to `out`."
-    precision, workers, seed, device, restart, cbs, progress = run_options(**kwargs).values()
+    precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     from emssl.io import Volume, open_volume, load_sample
     if arch not in ('unet', 'token'): raise ValueError(f"arch must be 'unet' or 'token', got {arch!r}")
     channels = tuple(int(c) for c in channels or ())
@@ -308,6 +308,6 @@ def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume
                                n_acc=n_acc, voxel_size=vs, seed=seed)
         net = getattr(learn.model, 'module', learn.model)
         run.write_config(model=net.config, lr=float(learn.lr), wd=float(learn.wd), bs=bs)
-        run.fit(learn, epochs, partial(fit_simclr, learn), cbs=cbs, progress=progress)
+        run.fit(learn, epochs, partial(fit_simclr, learn), cbs=cbs, progress=progress, log=log)
         run.finish(net, 'simclr.pt', meta={'crop': list(crop), 'min_overlap': min_overlap}, ylabel='NT-Xent')
     return learn

@@ -22,9 +22,9 @@ from fastcore.basics import noop
 from .core import DataError, read_checkpoint, config_diff, default_device, set_seed, save_model, _plain_cfg
 
 # %% auto #0
-__all__ = ['cpu_bf16_flags', 'cpu_bf16_speedup', 'choose_precision', 'best_precision', 'AMP', 'set_precision', 'rng_state',
-           'set_rng_state', 'StopOnNaN', 'check_run_options', 'run_options', 'bars_fit', 'Run', 'DDPTrainer',
-           'init_distributed', 'to_ddp', 'rank0_first', 'free_port', 'run_torchrun']
+__all__ = ['LOGGERS', 'cpu_bf16_flags', 'cpu_bf16_speedup', 'choose_precision', 'best_precision', 'AMP', 'set_precision',
+           'rng_state', 'set_rng_state', 'StopOnNaN', 'check_run_options', 'log_list', 'log_figure', 'run_options',
+           'bars_fit', 'Run', 'DDPTrainer', 'init_distributed', 'to_ddp', 'rank0_first', 'free_port', 'run_torchrun']
 
 # %% ../nbs/20_train.ipynb #d86d284c
 _BF16_FLAGS = ('amx_bf16', 'avx512_bf16')
@@ -237,6 +237,26 @@ def check_run_options(options:dict):
         raise ValueError(f"device must be cpu, cuda, cuda:N or mps, got {dev!r}")
     if options.get('precision', 'auto') not in ('auto', 'bf16', 'fp16', 'fp32'):
         raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {options['precision']!r}")
+    log_list(options.get('log'))
+
+LOGGERS = ('csv', 'tensorboard', 'wandb')
+
+def log_list(log) -> tuple:
+    "The loggers named by `log` (None, a name, 'csv,wandb' or a list), checked against `LOGGERS`."
+    if log is None: return ()
+    items = log.replace(',', ' ').split() if isinstance(log, str) else [str(l) for l in log]
+    bad = [l for l in items if l not in LOGGERS]
+    if bad: raise ValueError(f"log must name loggers among {', '.join(LOGGERS)}, got {', '.join(map(repr, bad))}")
+    return tuple(dict.fromkeys(items))
+
+def log_figure(learn:Learner, tag:str, fig):
+    "Send a matplotlib figure to the learner's TensorBoard and W&B loggers, if it has them (rank 0)."
+    for cb in learn.cbs:
+        name = type(cb).__name__
+        if name == 'TensorBoardCallback' and getattr(cb, 'writer', None) is not None: cb.writer.add_figure(tag, fig, getattr(cb, 'train_iter', 0))
+        elif name == 'WandbCallback':
+            import wandb
+            if wandb.run is not None: wandb.log({tag: wandb.Image(fig)}, commit=False)
 
 def run_options(precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decided once by the hardware, recorded in config.json)
                 workers:int=0, # data loader worker processes
@@ -245,9 +265,10 @@ def run_options(precision:str='auto', # auto, bf16, fp16 or fp32 ('auto': decide
                 restart:bool=False, # start over in a folder that holds a run made with other options
                 cbs=None, # extra fastai callbacks for the fit
                 progress:bool=True, # show a progress bar
+                log=None, # loggers beside the run's history.csv, several allowed: csv (log.csv), tensorboard (tensorboard/), wandb (Weights & Biases)
                ) -> dict:
     "The options every training pipeline takes (through `@delegates(run_options)`), checked, in this order."
-    o = dict(precision=precision, workers=workers, seed=seed, device=device, restart=restart, cbs=cbs, progress=progress)
+    o = dict(precision=precision, workers=workers, seed=seed, device=device, restart=restart, cbs=cbs, progress=progress, log=log_list(log))
     check_run_options(o)
     return o
 
@@ -265,14 +286,14 @@ def _epoch_line(learn):
 
 class Run:
     "A training run in folder `out`: options, lock, seed, precision, resumable `last.pt`, history, plot and model file."
-    free = ('workers', 'progress', 'device', 'restart', 'show_every')   # options that may change when a run resumes
+    free = ('workers', 'progress', 'device', 'restart', 'show_every', 'log')   # options that may change when a run resumes
     def __init__(self, out, method:str, options:dict, seed:int=0, precision:str='auto', device=None, restart:bool=False):
         self.out, self.method, self.seed, self.restart = Path(out), method, int(seed), bool(restart)
         self.options = _plain_cfg({k: v for k, v in options.items() if k != 'cbs'})
         self.requested, self.device = precision, device
         check_run_options({**self.options, 'precision': precision, 'device': device})
         self.names, self.rows, self.losses, self.epoch_ends = [], [], [], []
-        self.resuming = self.finished = False; self._locked = False; self.ck = None
+        self.resuming = self.finished = False; self._locked = False; self.ck = None; self._wandb = None
 
     @property
     def ckpt(self) -> Path: return self.out/'last.pt'
@@ -339,6 +360,7 @@ class Run:
         if self.rank0: _atomic_write(self.out/'config.json', lambda p: p.write_text(json.dumps(self.config, indent=1)))
 
     def close(self):
+        if self._wandb is not None: self._wandb.finish(); self._wandb = None
         if self._locked: (self.out/'.lock').unlink(missing_ok=True); self._locked = False
 
     def save_checkpoint(self, learn:Learner, epoch:int):
@@ -356,7 +378,27 @@ class Run:
                      if ga is not None and ga.count else None}
         _atomic_write(self.ckpt, lambda p: torch.save(ck, p))
 
-    def fit(self, learn:Learner, n_epoch:int, fit=None, cbs=None, progress:bool=True, **kwargs) -> Learner:
+    def log_callbacks(self, log, start:int=0) -> list:
+        "fastai's own logging callbacks for `log` (see `log_list`), writing into the run folder: `CSVLogger`, `TensorBoardCallback`, `WandbCallback`."
+        log, cbs = log_list(log), []
+        if 'csv' in log:
+            from fastai.callback.progress import CSVLogger
+            cbs.append(CSVLogger(fname=str(self.out/'log.csv'), append=start > 0))
+        if 'tensorboard' in log:
+            from fastai.callback.tensorboard import TensorBoardCallback
+            cbs.append(TensorBoardCallback(log_dir=str(self.out/'tensorboard'), trace_model=False, log_preds=False))
+        if 'wandb' in log:
+            import wandb
+            from fastai.callback.wandb import WandbCallback
+            if wandb.run is None:   # one W&B run per emssl run folder: a resumed run continues it
+                rid = (self.out/'.wandb_id').read_text().strip() if (self.out/'.wandb_id').exists() else __import__('uuid').uuid4().hex[:12]
+                (self.out/'.wandb_id').write_text(rid)
+                self._wandb = wandb.init(project=os.environ.get('WANDB_PROJECT', 'emssl'), name=self.out.name, id=rid, resume='allow',
+                                         dir=str(self.out), config=self.config)
+            cbs.append(WandbCallback(log_preds=False, log_model=False, log_dataset=False))
+        return cbs
+
+    def fit(self, learn:Learner, n_epoch:int, fit=None, cbs=None, progress:bool=True, log=None, **kwargs) -> Learner:
         "`fit(n_epoch, cbs=, start_epoch=, **kwargs)` (default `learn.fit`) from where `last.pt` stopped, checkpointing every epoch."
         start = 0
         if self.resuming:
@@ -379,6 +421,7 @@ class Run:
         if start == 0 and self.precision != 'fp32':   # where a fall-back to fp32 would start again
             self._initial = {k: v.detach().clone() for k, v in _unwrap(learn.model).state_dict().items()}
         cbs_all = ([_Resume(self.ck, start)] if start else []) + [_Checkpoint(self), nan] + list(cbs or [])
+        if self.rank0: cbs_all += self.log_callbacks(log, start)
         bars = progress and self.rank0 and bars_fit()
         logger, learn.logger = learn.logger, (learn.logger if bars else _epoch_line(learn) if self.rank0 else noop)
         try:
@@ -387,12 +430,12 @@ class Run:
         if nan.stopped:
             e, i, v, tr = nan.stopped
             where = f"the {'training' if tr else 'validation'} loss became {v} at epoch {e + 1}, batch {i + 1}"
-            if self.precision != 'fp32': return self._fall_back(learn, n_epoch, fit, cbs, progress, where, **kwargs)
+            if self.precision != 'fp32': return self._fall_back(learn, n_epoch, fit, cbs, progress, where, log=log, **kwargs)
             keep = f"last.pt keeps epoch {self.rows[-1][0] + 1}" if self.rows else "no epoch finished, so there is no checkpoint"
             raise DataError(f"{where}: training stopped and no model was saved; {keep}. Try a lower learning rate", self.out)
         return learn
 
-    def _fall_back(self, learn, n_epoch, fit, cbs, progress, where, **kwargs):
+    def _fall_back(self, learn, n_epoch, fit, cbs, progress, where, log=None, **kwargs):
         "A loss went NaN in bf16/fp16: back to the last good state (last.pt, else the initial weights), on in fp32, recorded in config.json."
         was, back = self.precision, (f"epoch {self.rows[-1][0] + 1}'s checkpoint" if self.ckpt.exists() and self.rows else "the initial weights")
         self.precision = 'fp32'
@@ -405,7 +448,7 @@ class Run:
         else:
             _unwrap(learn.model).load_state_dict(self._initial); learn.opt = None
             self.names, self.rows, self.losses, self.epoch_ends = [], [], [], []
-        return self.fit(learn, n_epoch, fit, cbs, progress, **kwargs)
+        return self.fit(learn, n_epoch, fit, cbs, progress, log=log, **kwargs)
 
     def write_history(self, ylabel:str='loss'):
         "history.csv (every epoch, those before a resume too) and loss.png (per-batch smoothed training loss, per-epoch validation loss)."
