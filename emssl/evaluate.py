@@ -18,13 +18,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 import torch
 import torch.nn.functional as F
+from fastai.learner import Metric
+from fastai.callback.core import Callback
 from .core import DataError
 from .data import ToFloat
 
 # %% auto #0
-__all__ = ['embed_dataset', 'knn_accuracy', 'linear_probe_accuracy', 'probe_cv', 'kmeans_silhouette', 'hopkins', 'umap_embedding',
-           'plot_embedding', 'save_figure', 'embeddings_table', 'save_embeddings', 'load_embeddings', 'records_table',
-           'evaluate_embeddings', 'compare_embeddings']
+__all__ = ['encoder_features', 'embed_dataset', 'knn_accuracy', 'KNNMonitor', 'linear_probe_accuracy', 'probe_cv',
+           'kmeans_silhouette', 'hopkins', 'umap_embedding', 'plot_embedding', 'save_figure', 'embeddings_table',
+           'save_embeddings', 'load_embeddings', 'records_table', 'evaluate_embeddings', 'compare_embeddings']
 
 # %% ../nbs/25_evaluate.ipynb #b759bda6
 def _embeddings(emb, what:str='embeddings') -> np.ndarray:
@@ -52,10 +54,19 @@ def _labels(labels, n:int, what:str='embeddings') -> np.ndarray:
     return y
 
 # %% ../nbs/25_evaluate.ipynb #e6d2adf1
+def encoder_features(model:torch.nn.Module):
+    "The function x -> (B, F) pooled features of any emssl model's encoder: SimCLR's `embed`, a U-Net encoder's `features`, a ViT's mean token."
+    m = getattr(model, 'module', model)
+    if hasattr(m, 'embed') and not hasattr(m, 'forward_tokens'): return m.embed        # SimCLRNet (a ViT's `embed` is its patch embedding)
+    enc = getattr(m, 'encoder', m)                                                     # MAE3D, ConvMAE3D, BYOLNet, UNet3D
+    if hasattr(enc, 'features'): return enc.features                                   # U-Net encoders, the token transformer
+    if hasattr(enc, 'forward_tokens'): return lambda x: enc(x).mean(1)                # ViT3D: the mean of its tokens
+    return m
+
 def embed_dataset(model:torch.nn.Module, items, bs:int=16, device=None, tfm=None) -> np.ndarray:
     "(N, F) float32 embeddings of `items` by `model.embed` (or `model`) in eval mode, without gradients."
     model = getattr(model, 'module', model)
-    f = getattr(model, 'embed', model)
+    f = encoder_features(model)
     if device is None: device = next(model.parameters()).device
     tfm = tfm or ToFloat()._f
     was, out = model.training, []
@@ -86,6 +97,38 @@ def knn_accuracy(train_emb, train_labels, test_emb, test_labels, k:int=5) -> flo
     score = votes.sum(1) + 1e-6 * (votes * sim[..., None]).sum(1)                  # count, ties by summed similarity
     pred = classes[score.argmax(1).numpy()]
     return float(np.mean(pred == yte))
+
+# %% ../nbs/25_evaluate.ipynb #1bd151fe
+class _KNNMetric(Metric):
+    "A fastai metric that reports the monitor's last kNN accuracy as `knn_acc`."
+    def __init__(self, monitor): self.monitor = monitor
+    def reset(self): pass
+    def accumulate(self, learn): pass
+    @property
+    def name(self): return 'knn_acc'
+    @property
+    def value(self): return self.monitor.values[-1] if self.monitor.values else float('nan')
+
+class KNNMonitor(Callback):
+    "Cosine kNN accuracy of the backbone's embeddings of labelled `valid_items` against `train_items`, each epoch."
+    order = 40   # before the Recorder (50) reads its metrics after validation
+    def __init__(self, train_items, valid_items, k:int=5, bs:int=16, every:int=1):
+        self.train_items, self.valid_items, self.k, self.bs, self.every = train_items, valid_items, k, bs, every
+        self.values, self._metric, self._fitting = [], _KNNMetric(self), False
+    def before_fit(self):
+        self.values, self._fitting = [], True
+        self.learn.metrics = [m for m in self.learn.metrics if m is not self._metric] + [self._metric]
+    def after_fit(self):
+        self._fitting = False
+        self.learn.metrics = [m for m in self.learn.metrics if m is not self._metric]
+    def accuracy(self) -> float:
+        "kNN accuracy of the current model."
+        f = lambda items: embed_dataset(self.learn.model, items, self.bs)
+        return knn_accuracy(f(self.train_items), [y for _, y in self.train_items], f(self.valid_items),
+                            [y for _, y in self.valid_items], self.k)
+    def after_validate(self):
+        if not self._fitting: return
+        self.values.append(self.accuracy() if (self.epoch + 1) % self.every == 0 else float('nan'))
 
 # %% ../nbs/25_evaluate.ipynb #f12e8667
 def linear_probe_accuracy(train_emb, train_labels, test_emb, test_labels, C:float=1.0, max_iter:int=1000) -> float:

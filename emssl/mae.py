@@ -273,9 +273,11 @@ class ShowReconstruction(Callback):
         masked, recon, _ = mae_reconstruction(model, self.x, torch.Generator(device=self.x.device).manual_seed(self.seed))
         fig, axs = plt.subplots(3, 3, figsize=(6, 6.3))
         lo, hi = float(self.x.min()), float(self.x.max())
-        for row, (v, name) in zip(axs, [(self.x, 'input'), (masked, f'masked (visible {1 - model.mask_ratio:.0%})'), (recon, 'reconstruction')]):
-            show_slices(v[0, 0].float().cpu(), axs=row, vmin=lo, vmax=hi)
-            row[0].set_ylabel(name, fontsize=8)
+        for r, (v, name) in enumerate([(self.x, 'input'), (masked, f'masked (visible {1 - model.mask_ratio:.0%})'), (recon, 'reconstruction')]):
+            show_slices(v[0, 0].float().cpu(), axs=axs[r], vmin=lo, vmax=hi)
+            axs[r, 0].set_ylabel(name, fontsize=8)
+            if r:
+                for ax in axs[r]: ax.set_title('')   # the planes are named once, above the first row: titles between rows overlapped the images
         fig.suptitle(f'MAE {tag}', fontsize=9); fig.tight_layout()
         if self.path is not None:
             Path(self.path).mkdir(parents=True, exist_ok=True); fig.savefig(Path(self.path)/f'recon_{tag}.png', dpi=80)

@@ -24,12 +24,13 @@ from .augment import Augment3D, simclr_augment
 from .data import RandomCrops, CropPairs, crop_dls, ToFloat, SetEpoch
 from .train import set_precision, to_ddp, Run, check_run_options, rank0_first, run_options
 from fastcore.meta import delegates
-from .evaluate import embed_dataset, knn_accuracy
+from .evaluate import embed_dataset, knn_accuracy, KNNMonitor
+_all_ = ['KNNMonitor']   # SimCLR's kNN monitor lives in emssl.evaluate, for every method
 from .synapse import SynapseProject, BBoxCubes, cache_cubes
 
 # %% auto #0
 __all__ = ['SimCLRNet', 'SimCLRLoss', 'SimCLR', 'lars_layer_lr', 'lars', 'simclr_learner', 'fit_simclr', 'load_simclr',
-           'KNNMonitor', 'pretrain_synapses', 'pretrain_simclr']
+           'pretrain_synapses', 'pretrain_simclr', 'KNNMonitor']
 
 # %% ../nbs/22_simclr.ipynb #040bcc49
 class SimCLRNet(nn.Module):
@@ -155,38 +156,6 @@ def fit_simclr(learn:Learner, n_epoch:int, lr:float=None, cbs=None, start_epoch:
 def load_simclr(path) -> SimCLRNet:
     "The `SimCLRNet` of the emssl model file `path`, in eval mode (`load_model` of kind 'SimCLRNet')."
     return load_model(path, 'SimCLRNet')
-
-# %% ../nbs/22_simclr.ipynb #1bd151fe
-class _KNNMetric(Metric):
-    "A fastai metric that reports the monitor's last kNN accuracy as `knn_acc`."
-    def __init__(self, monitor): self.monitor = monitor
-    def reset(self): pass
-    def accumulate(self, learn): pass
-    @property
-    def name(self): return 'knn_acc'
-    @property
-    def value(self): return self.monitor.values[-1] if self.monitor.values else float('nan')
-
-class KNNMonitor(Callback):
-    "Cosine kNN accuracy of the backbone's embeddings of labelled `valid_items` against `train_items`, each epoch."
-    order = 40   # before the Recorder (50) reads its metrics after validation
-    def __init__(self, train_items, valid_items, k:int=5, bs:int=16, every:int=1):
-        self.train_items, self.valid_items, self.k, self.bs, self.every = train_items, valid_items, k, bs, every
-        self.values, self._metric, self._fitting = [], _KNNMetric(self), False
-    def before_fit(self):
-        self.values, self._fitting = [], True
-        self.learn.metrics = [m for m in self.learn.metrics if m is not self._metric] + [self._metric]
-    def after_fit(self):
-        self._fitting = False
-        self.learn.metrics = [m for m in self.learn.metrics if m is not self._metric]
-    def accuracy(self) -> float:
-        "kNN accuracy of the current model."
-        f = lambda items: embed_dataset(self.learn.model, items, self.bs)
-        return knn_accuracy(f(self.train_items), [y for _, y in self.train_items], f(self.valid_items),
-                            [y for _, y in self.valid_items], self.k)
-    def after_validate(self):
-        if not self._fitting: return
-        self.values.append(self.accuracy() if (self.epoch + 1) % self.every == 0 else float('nan'))
 
 # %% ../nbs/22_simclr.ipynb #3180c3a6
 def _positive(v, name:str):
