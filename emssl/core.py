@@ -122,8 +122,16 @@ def _overlay(ax, lab, alpha):
     lab = np.ma.masked_equal(np.where(lab > 0, (lab - 1) % 20 + 1, 0), 0)
     ax.imshow(lab, cmap='tab20', vmin=0.5, vmax=20.5, alpha=alpha, interpolation='nearest')
 
-def show_slices(vol, labels=None, center=None, voxel_size=None, title:str=None, alpha:float=0.4,
-                vmin=None, vmax=None, axs=None, figsize=(9, 3.2)):
+def show_slices(vol, # a (z, y, x) volume, array or tensor ((B, C, z, y, x): the first)
+                labels=None, # labels of the same shape, overlaid in colours (0 transparent)
+                center=None, # the planes' crossing point (z, y, x); default: the centre
+                voxel_size=None, # (z, y, x) nm, for the planes' aspect
+                title:str=None, # the figure's title
+                alpha:float=0.4, # the labels' opacity
+                vmin=None, # the grey range's low end (default: each plane's own)
+                vmax=None, # the grey range's high end (default: each plane's own)
+                axs=None, # three matplotlib axes to draw into (default: a new figure)
+                figsize=(9, 3.2)):
     "Figure of the XY, XZ and YZ planes of `vol` (z, y, x) through `center`, with `labels` overlaid."
     if isinstance(vol, torch.Tensor) and vol.ndim == 5: vol = vol[0, 0]
     if isinstance(vol, torch.Tensor) and vol.ndim == 4: vol = vol[0]
@@ -198,7 +206,12 @@ def _plain_cfg(o):
     if isinstance(o, Path): return str(o)
     return o
 
-def save_model(path, model, kind:str=None, config:dict=None, meta:dict=None) -> Path:
+def save_model(path, # the .pt file to write
+               model, # the module; its `config` rebuilds it
+               kind:str=None, # the registered kind (default: the class name)
+               config:dict=None, # the constructor's arguments (default: `model.config`)
+               meta:dict=None, # anything else to keep with it (run, recipe, normalisation)
+              ) -> Path:
     "Write `model` (kind, config, CPU weights, emssl version, `meta`) as an emssl model file at `path`, atomically."
     from emssl import __version__
     model = getattr(model, 'module', model)   # unwrap DDP
@@ -242,11 +255,19 @@ def _rebuild(ck, path, weights:bool=True):
     model.meta = ck.get('meta') or {}
     return model.eval()
 
-def load_model(path, kind=None, map_location='cpu', weights:bool=True):
+def load_model(path, # an emssl model file (or its loaded dict)
+               kind=None, # the kind, or kinds, expected; others are refused
+               map_location='cpu', # where the weights go
+               weights:bool=True, # False: the same architecture freshly initialised (the random-init floor)
+              ):
     "The model in emssl model file `path` (of `kind`, if given), rebuilt from its config, weights loaded (unless not `weights`), in eval mode."
     return _rebuild(read_model_file(path, kind, map_location), None if isinstance(path, dict) else path, weights)
 
-def load_encoder(path, kind=None, map_location='cpu', weights:bool=True):
+def load_encoder(path, # an emssl model file (or its loaded dict)
+                 kind=None, # the encoder class, or classes, expected; others are refused
+                 map_location='cpu', # where the weights go
+                 weights:bool=True, # False: the same architecture freshly initialised (the random-init floor)
+                ):
     "The encoder inside any emssl model file (MAE → ViT3D, SimCLR → ResNet3D, BYOL/U-Net → UNetEncoder3D), of class `kind` if given."
     p = None if isinstance(path, dict) else path
     ck = read_model_file(path, None, map_location)

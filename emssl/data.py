@@ -158,7 +158,14 @@ class SetEpoch(Callback):
         ds = self.dls.train.dataset
         if hasattr(ds, 'set_epoch'): ds.set_epoch(self.epoch)
 
-def crop_dls(train, valid=None, bs:int=8, num_workers:int=0, device=None, n_inp:int=1, **kwargs) -> DataLoaders:
+def crop_dls(train, # the training crop sampler, or any map-style dataset
+             valid=None, # the validation sampler (default: none)
+             bs:int=8, # items per batch
+             num_workers:int=0, # data loader worker processes
+             device=None, # where batches go (default: the best available)
+             n_inp:int=1, # inputs per item: 2 for crop pairs
+             **kwargs, # to fastai's `DataLoader`
+            ) -> DataLoaders:
     "fastai `DataLoaders` over crop samplers (`RandomCrops`, `CropPairs`, `MaskCrops`, or any map-style dataset)."
     from emssl.core import default_device
     device = default_device(device)

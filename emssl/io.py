@@ -468,11 +468,17 @@ class Volume:
         return f"Volume({self.format}, shape={self.shape}, dtype={self.dtype}, voxel_size={vs}, path='{self.path}')"
 
 # %% ../nbs/01_io.ipynb #f377428d
-def open_volume(path, dataset:str=None, level:int=0, format:str=None) -> Volume:
+def open_volume(path, # a file, folder or URL (precomputed://, gs://, s3://, http(s)://)
+                dataset:str=None, # the HDF5 dataset or Zarr array in a container (default: its only 3D one)
+                level:int=0, # the multiscale level, 0 = full resolution
+                format:str=None, # one of `VOLUME_FORMATS` (default: from the path and its contents)
+               ) -> Volume:
     "Open the 3D volume at `path` (file, folder or URL) lazily; `format` from the path unless given (see `VOLUME_FORMATS`)."
     return Volume(path, dataset=dataset, level=level, format=format)
 
-def read_volume(path, **kwargs) -> np.ndarray:
+def read_volume(path, # a file, folder or URL, as `open_volume` takes
+                **kwargs, # dataset, level, format: as `open_volume`
+               ) -> np.ndarray:
     "The whole volume at `path` as a NumPy array, checked: 3D, not empty, no NaN. `kwargs` go to `open_volume`."
     with open_volume(path, **kwargs) as v: a = v.numpy()
     return check_volume(a, v.path)
@@ -610,7 +616,12 @@ _WRITERS = {'tiff': _write_tiff, 'tiff-slices': lambda p, a, vs, **kw: write_tif
             'hdf5': _write_hdf5, 'zarr': _write_zarr, 'ome-zarr': _write_ome_zarr, 'b2nd': _write_b2nd,
             'npy': _write_npy, 'mrc': _write_mrc, 'precomputed': _write_precomputed}
 
-def write_volume(path, arr, voxel_size=None, format:str=None, **kwargs):
+def write_volume(path, # the file or folder to write; its suffix names the format unless `format` is given
+                 arr, # the (z, y, x) array
+                 voxel_size=None, # (z, y, x) nm, stored where the format can hold it
+                 format:str=None, # one of `VOLUME_FORMATS` (default: from the suffix)
+                 **kwargs, # the format's own options (chunks, levels, dataset, layer_type, encoding, ...)
+                ):
     "Write the (z, y, x) `arr` with `voxel_size` (z, y, x nm) to `path` as `format` (from the suffix unless given); return `path`."
     check_output_path(path, 'volume', kind='volume', format=format, parents=True)
     arr = check_volume(np.asarray(arr), path, allow_nan=True)
@@ -621,7 +632,9 @@ def write_volume(path, arr, voxel_size=None, format:str=None, **kwargs):
     return path
 
 # %% ../nbs/01_io.ipynb #216d1cc6
-def get_subvols_batched(boxes_zyx, source) -> np.ndarray:
+def get_subvols_batched(boxes_zyx, # (N, 2, 3) [start, stop) voxel boxes of one size; they may reach outside the volume
+                        source, # a `Volume`, a path or a URL
+                       ) -> np.ndarray:
     "(N, dz, dy, dx) crops of `source` (a `Volume`, path or URL) for (N, 2, 3) [start, stop) `boxes_zyx`, zero outside."
     boxes = np.asarray(boxes_zyx)
     if boxes.ndim != 3 or boxes.shape[1:] != (2, 3) or len(boxes) == 0:
@@ -638,7 +651,10 @@ def get_subvols_batched(boxes_zyx, source) -> np.ndarray:
 # %% ../nbs/01_io.ipynb #634f4592
 def _norm_col(c) -> str: return re.sub(r'[\s_\-]+', '', str(c)).lower()
 
-def read_coords_table(path, columns, sheet=0) -> pd.DataFrame:
+def read_coords_table(path, # an Excel (.xlsx, .xls) or CSV/TSV file
+                      columns, # the column names it must have (case, spaces, - and _ ignored)
+                      sheet=0, # the Excel sheet, by index or name
+                     ) -> pd.DataFrame:
     "Read an Excel (`.xlsx`, `.xls`, sheet `sheet`) or CSV/TSV table; check it has `columns`."
     p = Path(path)
     if not p.exists(): raise DataError("file not found", path)

@@ -30,6 +30,7 @@ def render(nb_path=root/'nbs'/'index.ipynb') -> str:
     nb.metadata['language_info'] = {'name': 'python'}   # fenced code blocks tagged `python`
     body, _ = MarkdownExporter(exclude_raw=True).from_notebook_node(nb)
     text = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
+    text = text.replace('](images/', '](nbs/images/')   # the notebook's images, seen from the repository root
     return "<!-- Generated from nbs/index.ipynb by tools/build_readme.py: edit the notebook, not this file. -->\n\n" + text
 
 if __name__ == '__main__':
