@@ -380,7 +380,11 @@ class Augment3D:
     def __repr__(self): return 'Augment3D(\n  ' + ',\n  '.join(map(repr, self.ops)) + ')'
 
 # %% ../nbs/03_augment.ipynb #3cd6a7e5
-def simclr_augment(stream:str='A', voxel_size=None, cleft_channel:int=1, seed=None) -> Augment3D:
+def simclr_augment(stream:str='A', # 'A' or 'B' (B adds crop-and-resize and cleft-mask dropout)
+                   voxel_size=None, # (z, y, x) nm: rotations and blur respect anisotropy
+                   cleft_channel:int=1, # the channel of the cleft mask, dropped in stream B
+                   seed=None, # seed of the augmentation's own generator (default: unseeded)
+                  ) -> Augment3D:
     "The SimCLR synapse recipe: stream 'A' or 'B' (B adds crop-and-resize and cleft-mask dropout)."
     ops = [Rot90(p=1., voxel_size=voxel_size), BrightnessContrast(p=1., brightness=0.2, contrast=(0.8, 1.2)),
            GaussianBlur(p=0.5, sigma=(0.1, 1.), voxel_size=voxel_size)]
@@ -390,7 +394,10 @@ def simclr_augment(stream:str='A', voxel_size=None, cleft_channel:int=1, seed=No
     elif stream.upper() != 'A': raise ValueError(f"stream must be 'A' or 'B', got {stream!r}")
     return Augment3D(ops, seed=seed)
 
-def byol_augment(view:int=1, voxel_size=None, seed=None) -> Augment3D:
+def byol_augment(view:int=1, # 1 or 2: the first view blurs with p 0.5, the second with p 0.1
+                 voxel_size=None, # (z, y, x) nm: rotations and blur respect anisotropy
+                 seed=None, # seed of the augmentation's own generator (default: unseeded)
+                ) -> Augment3D:
     "BYOL's asymmetric views: view 1 blurs with p 0.5, view 2 with p 0.1."
     if view not in (1, 2): raise ValueError(f"view must be 1 or 2, got {view!r}")
     return Augment3D([Flip(p=0.5), Rot90(p=0.5, voxel_size=voxel_size),
@@ -398,7 +405,9 @@ def byol_augment(view:int=1, voxel_size=None, seed=None) -> Augment3D:
                       GaussianBlur(p=0.5 if view == 1 else 0.1, sigma=(0.1, 1.), voxel_size=voxel_size),
                       BrightnessGradient(p=0.2, strength=0.2), GaussianNoise(p=0.3, std=(0., 0.1))], seed=seed)
 
-def mae_augment(voxel_size=None, seed=None) -> Augment3D:
+def mae_augment(voxel_size=None, # (z, y, x) nm (kept for a common signature: flips and intensity need none)
+                seed=None, # seed of the augmentation's own generator (default: unseeded)
+               ) -> Augment3D:
     "MAE's light augmentation: flips and mild brightness/contrast."
     return Augment3D([Flip(p=0.5), BrightnessContrast(p=0.5, brightness=0.05, contrast=(0.9, 1.1))], seed=seed)
 

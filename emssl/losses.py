@@ -54,7 +54,11 @@ def _nt_xent_local(z1, z2, k1, k2, offset:int, temperature:float):
     logits = logits.masked_fill(F.one_hot(self_idx, 2 * n).bool(), float('-inf'))
     return F.cross_entropy(logits, pos_idx)
 
-def nt_xent(z1:torch.Tensor, z2:torch.Tensor, temperature:float=0.1, gather:bool=False) -> torch.Tensor:
+def nt_xent(z1:torch.Tensor, # the first view's projections (B, D)
+            z2:torch.Tensor, # the second view's projections (B, D), row i the positive of z1's row i
+            temperature:float=0.1, # the softmax temperature
+            gather:bool=False, # under DDP, take negatives from every rank's batch
+           ) -> torch.Tensor:
     "SimCLR's NT-Xent between two views `z1`, `z2` (B, D); `gather`: negatives from all ranks."
     if z1.ndim != 2 or z1.shape != z2.shape:
         raise DataError(f"nt_xent expects two (B, D) embeddings of the same shape, found {tuple(z1.shape)} and {tuple(z2.shape)}")
@@ -64,7 +68,9 @@ def nt_xent(z1:torch.Tensor, z2:torch.Tensor, temperature:float=0.1, gather:bool
     return _nt_xent_local(z1, z2, gather_with_grad(z1), gather_with_grad(z2), rank * z1.shape[0], temperature)
 
 # %% ../nbs/12_losses.ipynb #78012ab7
-def byol_loss(p:torch.Tensor, z:torch.Tensor) -> torch.Tensor:
+def byol_loss(p:torch.Tensor, # the online network's predictions (B, D)
+              z:torch.Tensor, # the target network's projections (B, D)
+             ) -> torch.Tensor:
     "BYOL's 2 - 2 cos(p, z) per sample (rows of (B, D)), mean over the batch."
     if p.shape != z.shape: raise DataError(f"byol_loss: prediction {tuple(p.shape)} and target {tuple(z.shape)} differ in shape")
     return (2 - 2 * F.cosine_similarity(p.float(), z.float(), dim=-1)).mean()
@@ -78,7 +84,11 @@ def _check_seg(x, target, name):
     if x.ndim < 3: raise DataError(f"{name} expects (N, C, *spatial) inputs, found shape {tuple(x.shape)}")
     if x.shape != target.shape: raise DataError(f"{name}: input {tuple(x.shape)} and target {tuple(target.shape)} differ in shape")
 
-def dice_loss(logits:torch.Tensor, target:torch.Tensor, eps:float=1e-6, sigmoid:bool=True) -> torch.Tensor:
+def dice_loss(logits:torch.Tensor, # predictions (N, C, *spatial): logits, or probabilities with sigmoid=False
+              target:torch.Tensor, # binary targets of the same shape
+              eps:float=1e-6, # smoothing of numerator and denominator
+              sigmoid:bool=True, # apply a sigmoid to `logits` first
+             ) -> torch.Tensor:
     "Soft Dice loss over the spatial dims of (N, C, *spatial) inputs, mean over batch and channels."
     _check_seg(logits, target, 'dice_loss')
     p = torch.sigmoid(logits.float()) if sigmoid else logits.float()
@@ -86,7 +96,10 @@ def dice_loss(logits:torch.Tensor, target:torch.Tensor, eps:float=1e-6, sigmoid:
     dice = (2 * (p * t).sum(dims) + eps) / (p.sum(dims) + t.sum(dims) + eps)
     return 1 - dice.mean()
 
-def dice_bce_loss(logits:torch.Tensor, target:torch.Tensor, bce_weight:float=0.5) -> torch.Tensor:
+def dice_bce_loss(logits:torch.Tensor, # logits (N, C, *spatial)
+                  target:torch.Tensor, # binary targets of the same shape
+                  bce_weight:float=0.5, # the weight of BCE; Dice gets the rest
+                 ) -> torch.Tensor:
     "`bce_weight` * BCE-with-logits + (1 - `bce_weight`) * `dice_loss`."
     _check_seg(logits, target, 'dice_bce_loss')
     bce = F.binary_cross_entropy_with_logits(logits.float(), target.float())

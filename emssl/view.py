@@ -89,7 +89,14 @@ class SliceViewer:
         from IPython.display import display
         display(self.widget)
 
-def view(vol, labels=None, preds=None, picks=None, voxel_size=None, static:bool=None, **kwargs):
+def view(vol, # a (z, y, x) volume
+         labels=None, # a label volume of the same shape (masks, segmentations)
+         preds=None, # a prediction map of the same shape, drawn as contours
+         picks=None, # (N, 3) points, z, y, x voxels
+         voxel_size=None, # (z, y, x) nm, for the planes' aspect
+         static:bool=None, # force the static figure (True) or the widget (False); default: the widget in a live notebook
+         **kwargs, # threshold, radius (and dpi for the widget): as `render_planes`
+        ):
     "A `SliceViewer` in a live notebook with ipywidgets; otherwise (tests, docs, scripts, `static=True`) the `render_planes` figure."
     if static is None: static = not _live_kernel()
     if not static:
