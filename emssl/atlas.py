@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import tensorstore as ts
-from .core import DataError, zyx
+from .core import DataError, zyx, grey_range
 from .io import check_output_path, read_volume, write_volume
 
 # %% auto #0
 __all__ = ['NEUROGLANCER_CLIENT', 'latent_map', 'segment_properties', 'write_latent_atlas', 'query', 'write_point_annotations',
-           'top_activations', 'build_atlas', 'atlas_state', 'atlas_link', 'query_atlas', 'AtlasServer']
+           'top_activations', 'build_atlas', 'atlas_state', 'atlas_link', 'query_atlas', 'find_chromium', 'AtlasServer']
 
 # %% ../nbs/34_atlas.ipynb #eeb512aa
 def _arrays(codes, coords):
@@ -246,9 +246,8 @@ def _names_table(names, codes_group) -> pd.DataFrame:
 def _display(a:np.ndarray) -> np.ndarray:
     "uint8 grey of a volume for viewing: 8-bit data as is, anything else windowed to its 0.5-99.5 percentiles."
     if a.dtype == np.uint8: return a
-    s = a.reshape(-1)[::max(1, a.size // 2_000_000)].astype(np.float64)
-    lo, hi = np.percentile(s[np.isfinite(s)], [0.5, 99.5]) if np.isfinite(s).any() else (0., 1.)
-    return (np.clip((np.nan_to_num(a.astype(np.float32), nan=lo) - lo) / max(hi - lo, 1e-12), 0, 1) * 255).round().astype(np.uint8)
+    lo, hi = grey_range(a)
+    return (np.clip((np.nan_to_num(a.astype(np.float32), nan=lo) - lo) / (hi - lo), 0, 1) * 255).round().astype(np.uint8)
 
 def _levels(shape) -> int: return 1 + max(0, int(np.floor(np.log2(min(shape) / 64))))
 
@@ -362,10 +361,14 @@ def query_atlas(atlas, # an atlas folder of `build_atlas` (or a code store of `e
         df.attrs['link'] = atlas_link(p, url, lats, pos, client)
     return df
 
+def find_chromium() -> str:
+    "The path of a Chromium or Chrome executable, or None."
+    return next((shutil.which(b) for b in ('chromium', 'chromium-browser', 'google-chrome', 'chrome') if shutil.which(b)), None)
+
 def _chromium() -> str:
-    for b in ('chromium', 'chromium-browser', 'google-chrome', 'chrome'):
-        if shutil.which(b): return shutil.which(b)
-    raise RuntimeError("no Chromium or Chrome found: install one (on Debian: apt-get install chromium)")
+    b = find_chromium()
+    if b is None: raise RuntimeError("no Chromium or Chrome found: install one (on Debian: apt-get install chromium)")
+    return b
 
 class AtlasServer:
     "An atlas folder and neuroglancer's viewer on 127.0.0.1: open `url` in a browser; `show` changes the view, `screenshot` renders it headless."

@@ -13,9 +13,9 @@ from fastai.torch_core import set_seed
 
 # %% auto #0
 __all__ = ['zyx_to_xyz', 'MODEL_FORMAT', 'DataError', 'check_volume', 'mps_works', 'default_device', 'get_device', 'zyx',
-           'physical_size', 'xyz_to_zyx', 'physical_to_voxels', 'voxels_to_physical', 'crop_padded', 'show_slices',
-           'read_checkpoint', 'cpu_state', 'config_diff', 'register_model', 'save_model', 'read_model_file',
-           'load_model', 'load_encoder', 'env_info']
+           'physical_size', 'xyz_to_zyx', 'physical_to_voxels', 'voxels_to_physical', 'crop_padded', 'grey_range',
+           'show_slices', 'read_checkpoint', 'cpu_state', 'config_diff', 'register_model', 'save_model',
+           'read_model_file', 'load_model', 'load_encoder', 'env_info']
 
 # %% ../nbs/00_core.ipynb #4b9966e0
 class DataError(ValueError):
@@ -121,6 +121,14 @@ def _overlay(ax, lab, alpha):
     lab = lab.astype(np.int64)
     lab = np.ma.masked_equal(np.where(lab > 0, (lab - 1) % 20 + 1, 0), 0)
     ax.imshow(lab, cmap='tab20', vmin=0.5, vmax=20.5, alpha=alpha, interpolation='nearest')
+
+def grey_range(vol, q=(0.5, 99.5)) -> tuple:
+    "(low, high) grey levels of a volume for display: its `q` percentiles over finite values (a subsample of about a million), high > low."
+    v = np.asarray(vol).reshape(-1)
+    v = v[::max(1, v.size // 1_000_000)].astype(np.float64)
+    v = v[np.isfinite(v)]
+    lo, hi = (float(x) for x in np.percentile(v, q)) if v.size else (0., 1.)
+    return lo, max(hi, lo + 1e-6)
 
 def show_slices(vol, # a (z, y, x) volume, array or tensor ((B, C, z, y, x): the first)
                 labels=None, # labels of the same shape, overlaid in colours (0 transparent)

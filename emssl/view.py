@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import numpy as np
 import matplotlib.pyplot as plt
-from .core import DataError, show_slices, zyx
+from .core import DataError, show_slices, zyx, grey_range
 
 # %% auto #0
 __all__ = ['render_planes', 'SliceViewer', 'view', 'to_napari']
@@ -34,8 +34,8 @@ def render_planes(vol, # (z, y, x) volume
     if not all(0 <= o < s for o, s in zip(c, vol.shape)): raise DataError(f"center {tuple(c)} is outside the volume of shape {tuple(vol.shape)}")
     vol = np.asarray(vol)
     if vmin is None or vmax is None:
-        lo, hi = np.percentile(vol.reshape(-1)[::max(1, vol.size // 1_000_000)], [0.5, 99.5])
-        vmin, vmax = (lo if vmin is None else vmin), (max(hi, lo + 1e-6) if vmax is None else vmax)
+        lo, hi = grey_range(vol)
+        vmin, vmax = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
     fig = show_slices(vol, None if labels is None else np.asarray(labels), center=c, voxel_size=voxel_size, title=title,
                       vmin=vmin, vmax=vmax, figsize=figsize)
     planes = [(0, (2, 1)), (1, (2, 0)), (2, (1, 0))]          # plane axis, then the (column, row) axes drawn
@@ -67,9 +67,8 @@ class SliceViewer:
         if len(vol.shape) != 3: raise DataError(f"SliceViewer needs a 3D volume (z, y, x), got shape {tuple(vol.shape)}")
         _check_like(labels, vol, 'labels'); _check_like(preds, vol, 'predictions')
         self.vol, self.labels, self.preds, self.picks = vol, labels, preds, picks
-        v = np.asarray(vol).reshape(-1)[::max(1, int(np.prod(vol.shape)) // 1_000_000)]
-        lo, hi = np.percentile(v, [0.5, 99.5])     # one grey range for every slider position
-        self.kw, self.dpi = dict(voxel_size=voxel_size, threshold=threshold, radius=radius, vmin=lo, vmax=max(hi, lo + 1e-6)), dpi
+        lo, hi = grey_range(vol)                   # one grey range for every slider position
+        self.kw, self.dpi = dict(voxel_size=voxel_size, threshold=threshold, radius=radius, vmin=lo, vmax=hi), dpi
         self.sliders = [w.IntSlider(value=n // 2, min=0, max=n - 1, description=a, continuous_update=False) for a, n in zip('zyx', vol.shape)]
         self.image = w.Image(format='png')
         for s in self.sliders: s.observe(lambda change: self.update(), names='value')

@@ -95,7 +95,8 @@ def check(out: Path, pages: dict):
     "Open two pages in headless Chromium: each DOM holds an API entry (heading, signature, docstring) and a figure, and its screenshot is not blank."
     import numpy as np
     from PIL import Image
-    browser = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
+    from emssl.atlas import find_chromium   # one place that knows the browser's names
+    browser = find_chromium()
     if browser is None: sys.exit("no Chromium found: install Debian's chromium to check the docs")
     flags = [browser, '--headless=new', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,1600']
     for nb in ('01_io.ipynb', '21_mae.ipynb'):
