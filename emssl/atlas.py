@@ -24,7 +24,11 @@ def _arrays(codes, coords):
         raise DataError(f"codes {lat.shape}/{val.shape} and coordinates {xyz.shape} do not describe the same tokens")
     return lat, val, xyz
 
-def latent_map(codes:dict, coords, token, shape) -> np.ndarray:
+def latent_map(codes:dict, # {'latents', 'values'}: (N, k) sparse codes of `apply_sae`
+               coords, # (N, 3) token centres in voxels (z, y, x)
+               token, # token size in voxels: one number or (z, y, x)
+               shape, # (z, y, x) shape of the volume the tokens came from
+              ) -> np.ndarray:
     "uint32 (z, y, x) map of `shape`: each token's most active latent + 1 over its box; 0 where no token is or none fired."
     lat, val, xyz = _arrays(codes, coords)
     t, shape = np.asarray(zyx(token, 'token size')), zyx(shape, 'shape')
@@ -37,7 +41,9 @@ def latent_map(codes:dict, coords, token, shape) -> np.ndarray:
     full = grid.repeat(t[0], 0).repeat(t[1], 1).repeat(t[2], 2)
     return np.ascontiguousarray(full[:shape[0], :shape[1], :shape[2]])
 
-def segment_properties(table:pd.DataFrame, numeric=('frequency', 'best_ap', 'lift')) -> dict:
+def segment_properties(table:pd.DataFrame, # `name_latents`' table (latent, best_class, best_ap, lift, frequency)
+                       numeric=('frequency', 'best_ap', 'lift'), # columns shown as number properties (NaN written as 0)
+                      ) -> dict:
     "neuroglancer's inline segment properties for the alive latents of a `name_latents` table: ids latent + 1, a label, the class as a tag, numbers."
     need = {'latent', 'best_class', 'frequency'} | set(numeric)
     if need - set(table.columns): raise DataError(f"the naming table lacks columns {sorted(need - set(table.columns))}: give `name_latents`' table")
@@ -50,7 +56,15 @@ def segment_properties(table:pd.DataFrame, numeric=('frequency', 'best_ap', 'lif
         props.append({'id': n, 'type': 'number', 'data_type': 'float32', 'values': [float(v) if np.isfinite(v) else 0. for v in t[n]]})
     return {'@type': 'neuroglancer_segment_properties', 'inline': {'ids': [str(int(l) + 1) for l in t.latent], 'properties': props}}
 
-def write_latent_atlas(path, codes:dict, coords, token, shape, table:pd.DataFrame, voxel_size=None, levels:int=1) -> Path:
+def write_latent_atlas(path, # the precomputed segmentation folder to write
+                       codes:dict, # {'latents', 'values'}: (N, k) sparse codes of `apply_sae`
+                       coords, # (N, 3) token centres in voxels (z, y, x)
+                       token, # token size in voxels: one number or (z, y, x)
+                       shape, # (z, y, x) shape of the volume the tokens came from
+                       table:pd.DataFrame, # `name_latents`' table of all the SAE's latents: the segment properties
+                       voxel_size=None, # (z, y, x) nm (default: 1 nm)
+                       levels:int=1, # scales of the pyramid, each halving the finest axes (1: full resolution only)
+                      ) -> Path:
     "Write the latent map as a precomputed segmentation (`levels` scales) at `path` with the latents' segment properties; neuroglancer opens it as precomputed://."
     path = Path(path)
     m = latent_map(codes, coords, token, shape)
@@ -63,7 +77,14 @@ def write_latent_atlas(path, codes:dict, coords, token, shape, table:pd.DataFram
     tmp = path/'info.tmp'; tmp.write_text(json.dumps(info)); os.replace(tmp, path/'info')
     return path
 
-def query(codes:dict, coords, table:pd.DataFrame=None, latent:int=None, class_:str=None, n:int=100, voxel_size=None) -> pd.DataFrame:
+def query(codes:dict, # {'latents', 'values'}: (N, k) sparse codes of `apply_sae`
+          coords, # (N, 3) token centres in voxels (z, y, x)
+          table:pd.DataFrame=None, # `name_latents`' table (needed with `class_`)
+          latent:int=None, # the latent whose tokens to list (give this or `class_`)
+          class_:str=None, # the class whose named latents' tokens to list
+          n:int=100, # most tokens listed, strongest first, each token once
+          voxel_size=None, # (z, y, x) nm: adds z_nm, y_nm and x_nm columns
+         ) -> pd.DataFrame:
     "'Show all X': the `n` tokens where `latent` fires most, or where the latents named `class_` do (z, y, x voxels, nm with `voxel_size`, latent, value)."
     if (latent is None) == (class_ is None): raise ValueError("give either latent= or class_=")
     lat, val, xyz = _arrays(codes, coords)
@@ -209,7 +230,10 @@ def write_point_annotations(path, # the folder to write (neuroglancer precompute
     return path
 
 # %% ../nbs/34_atlas.ipynb #c3eb016b
-def top_activations(codes:dict, coords, per_latent:int=100) -> pd.DataFrame:
+def top_activations(codes:dict, # {'latents', 'values'}: (N, k) sparse codes of `apply_sae`
+                    coords, # (N, 3) token centres in voxels (z, y, x)
+                    per_latent:int=100, # most tokens kept per latent
+                   ) -> pd.DataFrame:
     "Each latent's `per_latent` strongest tokens: latent, value, rank (0 = strongest) and the token centre (z, y, x voxels)."
     lat, val, xyz = _arrays(codes, coords)
     tok, j = np.nonzero(val > 0)
@@ -335,7 +359,12 @@ def atlas_state(atlas, # the folder of `build_atlas`
     s.projection_scale = max(m['shape']) * 1.5
     return s
 
-def atlas_link(atlas, url:str, latents=(), position=None, client:str=NEUROGLANCER_CLIENT) -> str:
+def atlas_link(atlas, # the folder of `build_atlas`
+               url:str, # where the folder is served (http(s)://..., gs://...)
+               latents=(), # latents to select (their points and segments are shown)
+               position=None, # the view's centre (z, y, x voxels); default: the volume's centre
+               client:str=NEUROGLANCER_CLIENT, # the neuroglancer client the state is appended to
+              ) -> str:
     "A neuroglancer link (`client` + state) to the atlas at `url`, with `latents` selected and centred at `position` (z, y, x voxels)."
     return _neuroglancer().url_state.to_url(atlas_state(atlas, url, latents, position), prefix=client)
 
@@ -388,13 +417,19 @@ class AtlasServer:
     @property
     def data_url(self) -> str: return self.data.url
 
-    def show(self, latents=(), position=None, hide=()):
+    def show(self, latents=(), # latents to select (their points and segments are shown)
+             position=None, # the view's centre (z, y, x voxels); default: the volume's centre
+             hide=(), # names of layers to hide ('image', 'latents', 'probe NAME', 'top activations')
+            ):
         "Select `latents`, centre on `position` (z, y, x voxels) and hide the layers named in `hide`."
         s = atlas_state(self.atlas, self.data.url, latents, position)
         for name in hide: s.layers[name].visible = False
         self.viewer.set_state(s)
 
-    def screenshot(self, path=None, size=(800, 600), timeout:float=120) -> np.ndarray:
+    def screenshot(self, path=None, # PNG file to write as well (default: none)
+                   size=(800, 600), # (width, height) of the browser window and the image, in pixels
+                   timeout:float=120, # seconds to wait for the render before giving up
+                  ) -> np.ndarray:
         "The view as an (H, W, 3) uint8 array (and a PNG at `path`), rendered by headless Chromium once every visible chunk is loaded."
         import io
         from PIL import Image

@@ -40,8 +40,12 @@ def _device_gen(g, device):
 class Aug3D:
     "Base class of a batched 3D augmentation operation with per-sample probability `p`."
     geometric = False
-    def __init__(self, p:float=0.5): self.p = float(p)
-    def apply(self, x, m, g):
+    def __init__(self, p:float=0.5, # probability that a sample is changed (drawn per sample)
+                ): self.p = float(p)
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X) or None: geometric operations move them, others leave them
+              g, # the CPU `torch.Generator` to draw from
+             ):
         "Transform `x` (and masks `m`) in place; return them. `__call__` copies them first."
         raise NotImplementedError
     def __call__(self, x, m=None, g=None):
@@ -72,16 +76,26 @@ def _each(x, idx, f):
 class Flip(Aug3D):
     "Flip each sample along each of `axes` (0=z, 1=y, 2=x) with probability `p` per axis."
     geometric = True
-    def __init__(self, p=0.5, axes=(0, 1, 2)): super().__init__(p); self.axes = tuple(axes)
-    def draw(self, B, shape, g):
+    def __init__(self, p=0.5, # probability of a flip, per sample and axis
+                 axes=(0, 1, 2), # the axes that may flip (0=z, 1=y, 2=x)
+                ): super().__init__(p); self.axes = tuple(axes)
+    def draw(self, B, # the batch size
+             shape, # the spatial shape (Z, Y, X) (unused: flips fit any shape)
+             g, # the CPU `torch.Generator` to draw from
+            ):
         "Per-sample flags (B, n_axes): flip along `axes[j]`."
         return torch.stack([_coin(g, B, self.p) for _ in self.axes], 1)
-    def matrix(self, sel, shape):
+    def matrix(self, sel, # the (B, n_axes) flip flags from `draw`
+               shape, # the spatial shape (Z, Y, X) (unused)
+              ):
         "(B, 4, 4) maps from output to input in normalised (x, y, z) coordinates."
         M = torch.eye(4, dtype=torch.float64).repeat(len(sel), 1, 1)
         for j, a in enumerate(self.axes): M[:, 2 - a, 2 - a] = 1 - 2 * sel[:, j].double()
         return M
-    def apply(self, x, m, g):
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), moved with the images, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         sel = self.draw(x.shape[0], tuple(x.shape[2:]), g)
         if not sel.any(): return x, m
         for i, row in enumerate(sel.tolist()):
@@ -96,14 +110,18 @@ _PLANES = ((1, 2), (0, 2), (0, 1))  # yx, zx, zy
 class Rot90(Aug3D):
     "Rotate each sample by k·90° in one of `planes` (pairs of axes 0=z,1=y,2=x) with probability `p`."
     geometric = True
-    def __init__(self, p=0.5, planes=None, voxel_size=None):
+    def __init__(self, p=0.5, # probability of a rotation (1 to 3 quarter turns in one plane), per sample
+                 planes=None, # planes to rotate in, pairs of axes (0=z, 1=y, 2=x) (default: those of equal extent and voxel size)
+                 voxel_size=None, # (z, y, x) nm: quarter turns only in planes of equal spacing (default: isotropic)
+                ):
         super().__init__(p)
         self.planes = None if planes is None else tuple(tuple(sorted(pl)) for pl in planes)
         self.voxel_size = None if voxel_size is None else zyx(voxel_size, 'voxel size', float)
     def _ok(self, pl, shape):
         vs = self.voxel_size or (1., 1., 1.)
         return shape[pl[0]] == shape[pl[1]] and math.isclose(vs[pl[0]], vs[pl[1]], rel_tol=1e-6)
-    def valid_planes(self, shape):
+    def valid_planes(self, shape, # the spatial shape (Z, Y, X) of the batch
+                    ):
         "The planes to rotate in for a volume of spatial `shape` (z, y, x)."
         if self.planes is None: return [pl for pl in _PLANES if self._ok(pl, shape)]
         for pl in self.planes:
@@ -111,14 +129,19 @@ class Rot90(Aug3D):
                 raise ValueError(f"Rot90 in plane {pl} of a volume of shape {tuple(shape)} and voxel size "
                                  f"{self.voxel_size or (1., 1., 1.)}: a quarter turn needs equal extent and voxel size")
         return list(self.planes)
-    def draw(self, B, shape, g):
+    def draw(self, B, # the batch size
+             shape, # the spatial shape (Z, Y, X), which decides the valid planes
+             g, # the CPU `torch.Generator` to draw from
+            ):
         "Per sample: the plane (a pair of axes, or None) and the number of quarter turns k."
         planes = self.valid_planes(shape)
         sel = _coin(g, B, self.p)
         pi = torch.randint(0, max(len(planes), 1), (B,), generator=g)
         k = torch.randint(1, 4, (B,), generator=g)
         return [(planes[int(j)], int(kk)) if s and planes else (None, 0) for s, j, kk in zip(sel, pi, k)]
-    def matrix(self, params, shape):
+    def matrix(self, params, # per sample, the (plane or None, quarter turns) from `draw`
+               shape, # the spatial shape (Z, Y, X) (unused)
+              ):
         "(B, 4, 4) maps from output to input in normalised (x, y, z) coordinates, as `torch.rot90`."
         out = []
         for pl, k in params:
@@ -129,7 +152,10 @@ class Rot90(Aug3D):
             M = torch.eye(4, dtype=torch.float64); M[:3, :3] = R.flip(0).flip(1)   # (z, y, x) → (x, y, z)
             out.append(M)
         return torch.stack(out)
-    def apply(self, x, m, g):
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), moved with the images, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         params = self.draw(x.shape[0], tuple(x.shape[2:]), g)
         if all(pl is None for pl, _ in params): return x, m
         for i, (pl, k) in enumerate(params):
@@ -150,8 +176,14 @@ def _rot(a, axis):
 class Affine(Aug3D):
     "Random rotation (±`degrees` about z, y, x), zoom (`scale`) and crop-and-resize (`crop`), resampled once."
     geometric = True
-    def __init__(self, p=0.5, degrees=0., scale=(1., 1.), crop=(1., 1.), p_crop=None, voxel_size=None,
-                 padding_mode='reflection'):
+    def __init__(self, p=0.5, # probability of a rotation and zoom, per sample
+                 degrees=0., # largest rotation (± degrees) about the z, y and x axes: one number, or (z, y, x)
+                 scale=(1., 1.), # (lo, hi) zoom: sampled extent over output extent, so > 1 shows more of the volume (zooms out)
+                 crop=(1., 1.), # (lo, hi) fraction of each axis that the crop covers before it is resized to the full size; in (0, 1]
+                 p_crop=None, # probability of the crop-and-resize, per sample (default: `p`)
+                 voxel_size=None, # (z, y, x) nm: rotations turn physical space (default: isotropic)
+                 padding_mode='reflection', # `grid_sample`'s padding of the image outside the volume: 'reflection', 'border' or 'zeros'
+                ):
         super().__init__(p)
         self.degrees = (float(degrees),) * 3 if np.isscalar(degrees) else tuple(map(float, degrees))
         if len(self.degrees) != 3 or any(not d >= 0 for d in self.degrees):
@@ -161,12 +193,20 @@ class Affine(Aug3D):
         self.p_crop = self.p if p_crop is None else float(p_crop)
         self.voxel_size = None if voxel_size is None else zyx(voxel_size, 'voxel size', float)
         self.padding_mode = padding_mode
-    def draw(self, B, shape, g):
+    def draw(self, B, # the batch size
+             shape, # the spatial shape (Z, Y, X)
+             g, # the CPU `torch.Generator` to draw from
+            ):
         "(B, 4, 4) maps from output to input in normalised (x, y, z) coordinates."
         th = self.theta(B, shape, g)
         return torch.cat([th, torch.tensor([[[0., 0, 0, 1]]], dtype=th.dtype).expand(B, 1, 4)], 1)
-    def matrix(self, M, shape): return M
-    def theta(self, B, shape, g):
+    def matrix(self, M, # the (B, 4, 4) maps from `draw`, returned as they are
+               shape, # the spatial shape (Z, Y, X) (unused)
+              ): return M
+    def theta(self, B, # the batch size
+              shape, # the spatial shape (Z, Y, X)
+              g, # the CPU `torch.Generator` to draw from
+             ):
         "The (B, 3, 4) affine matrices for `affine_grid`, output → input in normalised (x, y, z) coordinates."
         sel, selc = _coin(g, B, self.p), _coin(g, B, self.p_crop)
         dz, dy, dx = (math.radians(d) for d in self.degrees)
@@ -177,7 +217,14 @@ class Affine(Aug3D):
         az, ay, ax, s = (torch.where(sel, v, torch.full_like(v, d)) for v, d in ((az, 0), (ay, 0), (ax, 0), (s, 1)))
         f = torch.where(selc, f, torch.ones_like(f))
         return self.build(shape, az, ay, ax, s, f, t)
-    def build(self, shape, az, ay, ax, s, f, t):
+    def build(self, shape, # the spatial shape (Z, Y, X) voxels
+              az, # (B,) angles (radians) about the z axis
+              ay, # (B,) angles (radians) about the y axis
+              ax, # (B,) angles (radians) about the x axis
+              s, # (B,) zoom factors (> 1: zooms out)
+              f, # (B,) crop fractions in (0, 1] (1: no crop)
+              t, # (B, 3) crop positions in [-1, 1], normalised (x, y, z), scaled by 1 − f to stay inside
+             ):
         "Affine matrices for angles (rad) about z, y, x, zoom `s`, crop fraction `f` and crop position `t` ∈ [-1, 1]³."
         R = _rot(az, 'z') @ _rot(ay, 'y') @ _rot(ax, 'x')              # acts on physical (x, y, z)
         vs = self.voxel_size or (1., 1., 1.)
@@ -186,7 +233,10 @@ class Affine(Aug3D):
         A = Di @ ((f * s)[:, None, None] * R) @ D                       # normalised out → normalised in
         shift = t * (1 - f)[:, None]                                     # crop position, inside the volume
         return torch.cat([A, shift[:, :, None]], 2)
-    def apply(self, x, m, g): return resample(x, m, self.draw(x.shape[0], tuple(x.shape[2:]), g), self.padding_mode)
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), moved with the images, or None
+              g, # the CPU `torch.Generator` to draw from
+             ): return resample(x, m, self.draw(x.shape[0], tuple(x.shape[2:]), g), self.padding_mode)
 
 def _affine_grid(th, shape):
     "`F.affine_grid(th, (B, 1, *shape), align_corners=False)` by broadcasting (no (N, 4) @ (4, 3) product)."
@@ -206,7 +256,11 @@ def _cast(v, dtype):
     if dtype.is_floating_point: return v.to(dtype)
     info = torch.iinfo(dtype); return v.round_().clamp_(info.min, info.max).to(dtype)
 
-def resample(x, m, M, padding_mode='reflection'):
+def resample(x, # the image batch (B, C, Z, Y, X), resampled trilinearly in place
+             m, # the mask batch (B, Cm, Z, Y, X), resampled nearest with zeros outside, or None
+             M, # (B, 4, 4) maps from output to input in normalised (x, y, z) coordinates; samples with identity maps are skipped
+             padding_mode='reflection', # `grid_sample`'s padding of the image: 'reflection', 'border' or 'zeros'
+            ):
     "Resample images `x` (trilinear) and masks `m` (nearest) in place by (B, 4, 4) maps `M` (output → input, normalised xyz)."
     moved = (M != torch.eye(4, dtype=M.dtype)).flatten(1).any(1).nonzero().flatten().tolist()   # skip identity maps
     # PyTorch's CPU grid_sample for 3D runs its threads over the batch only: chunks of one sample per thread
@@ -225,9 +279,15 @@ def resample(x, m, M, padding_mode='reflection'):
 # %% ../nbs/03_augment.ipynb #dedc3a60
 class BrightnessContrast(Aug3D):
     "x' = (x − μ)·c + μ + b per sample, b ∈ `brightness` (± or range), c ∈ `contrast`."
-    def __init__(self, p=0.8, brightness=0.1, contrast=(0.75, 1.25)):
+    def __init__(self, p=0.8, # probability of a change, per sample
+                 brightness=0.1, # the offset b: a number v for (−v, v), or (lo, hi), in intensity units
+                 contrast=(0.75, 1.25), # (lo, hi) factor c scaling the deviations from the sample's mean
+                ):
         super().__init__(p); self.brightness, self.contrast = _range(brightness, 'brightness'), tuple(map(float, contrast))
-    def apply(self, x, m, g):
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), returned unchanged, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         b = torch.where(sel, _u(g, B, *self.brightness), torch.zeros(B, dtype=torch.float64))
         c = torch.where(sel, _u(g, B, *self.contrast), torch.ones(B, dtype=torch.float64))
@@ -240,8 +300,13 @@ class BrightnessContrast(Aug3D):
 
 class Gamma(Aug3D):
     "Gamma ∈ `gamma` on the per-sample [min, max] range, mapped back to the same range."
-    def __init__(self, p=0.5, gamma=(0.7, 1.5)): super().__init__(p); self.gamma = tuple(map(float, gamma))
-    def apply(self, x, m, g):
+    def __init__(self, p=0.5, # probability of a change, per sample
+                 gamma=(0.7, 1.5), # (lo, hi) range of the exponent (> 1 darkens the mid-tones)
+                ): super().__init__(p); self.gamma = tuple(map(float, gamma))
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), returned unchanged, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         gm = torch.where(sel, _u(g, B, *self.gamma), torch.ones(B, dtype=torch.float64))
         idx = (gm != 1).nonzero().flatten()
@@ -251,14 +316,19 @@ class Gamma(Aug3D):
         return _each(x, idx, f), m
 
 # %% ../nbs/03_augment.ipynb #f3daf629
-def gaussian_kernels(sigma, radius:int):
+def gaussian_kernels(sigma, # (B,) tensor of standard deviations (voxels)
+                     radius:int, # the half-width (voxels): kernels have 2·radius+1 taps
+                    ):
     "Normalised 1D Gaussian kernels (B, 2·radius+1) for sigmas (B,); sigma 0 gives a unit impulse."
     t = torch.arange(-radius, radius + 1, dtype=torch.float64)
     s = sigma.to(torch.float64).clamp_min(1e-6)[:, None]
     k = torch.exp(-0.5 * (t / s) ** 2)
     return k / k.sum(1, keepdim=True)
 
-def blur_matrices(sigma, n:int, truncate:float=3.):
+def blur_matrices(sigma, # (B,) tensor of standard deviations (voxels)
+                  n:int, # the line's length (voxels)
+                  truncate:float=3., # kernel half-width in multiples of the largest sigma (at least 1 voxel)
+                 ):
     "(B, n, n) matrices that blur a length-n line with Gaussian `sigma` (B,), edges replicated."
     r = max(1, int(math.ceil(truncate * float(sigma.max()))))
     k = gaussian_kernels(sigma, r)                                          # (B, 2r+1)
@@ -268,10 +338,17 @@ def blur_matrices(sigma, n:int, truncate:float=3.):
 
 class GaussianBlur(Aug3D):
     "Blur each sample with sigma ∈ `sigma` (voxels along the finest axis) with probability `p`."
-    def __init__(self, p=0.5, sigma=(0.1, 1.0), voxel_size=None, truncate:float=3.):
+    def __init__(self, p=0.5, # probability of a blur, per sample
+                 sigma=(0.1, 1.0), # (lo, hi) std in voxels of the finest axis; coarser axes get the same physical sigma
+                 voxel_size=None, # (z, y, x) nm (default: isotropic)
+                 truncate:float=3., # kernel half-width in sigmas
+                ):
         super().__init__(p); self.sigma = tuple(map(float, sigma)); self.truncate = truncate
         self.voxel_size = None if voxel_size is None else zyx(voxel_size, 'voxel size', float)
-    def apply(self, x, m, g):
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), returned unchanged, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         sig = torch.where(sel, _u(g, B, *self.sigma), torch.zeros(B, dtype=torch.float64))
         idx = (sig > 0).nonzero().flatten()
@@ -288,8 +365,13 @@ class GaussianBlur(Aug3D):
 # %% ../nbs/03_augment.ipynb #e08afd48
 class GaussianNoise(Aug3D):
     "Add N(0, σ²) noise with σ ∈ `std` per sample."
-    def __init__(self, p=0.3, std=(0.02, 0.15)): super().__init__(p); self.std = tuple(map(float, std))
-    def apply(self, x, m, g):
+    def __init__(self, p=0.3, # probability of noise, per sample
+                 std=(0.02, 0.15), # (lo, hi) range of the noise's std, in intensity units
+                ): super().__init__(p); self.std = tuple(map(float, std))
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), returned unchanged, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         s = torch.where(sel, _u(g, B, *self.std), torch.zeros(B, dtype=torch.float64))
         idx = (s > 0).nonzero().flatten(); dg = _device_gen(g, x.device)
@@ -297,8 +379,13 @@ class GaussianNoise(Aug3D):
 
 class PoissonNoise(Aug3D):
     "Signal-dependent noise: variance `scale`·(x − min) per voxel, scale ∈ `scale` per sample."
-    def __init__(self, p=0.3, scale=(0.0, 0.02)): super().__init__(p); self.scale = tuple(map(float, scale))
-    def apply(self, x, m, g):
+    def __init__(self, p=0.3, # probability of noise, per sample
+                 scale=(0.0, 0.02), # (lo, hi) range of the factor: noise variance = scale·(x − the sample's min)
+                ): super().__init__(p); self.scale = tuple(map(float, scale))
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), returned unchanged, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         s = torch.where(sel, _u(g, B, *self.scale), torch.zeros(B, dtype=torch.float64))
         idx = (s > 0).nonzero().flatten(); dg = _device_gen(g, x.device)
@@ -309,8 +396,13 @@ class PoissonNoise(Aug3D):
 
 class BrightnessGradient(Aug3D):
     "Add a linear ramp of amplitude ∈ ±`strength` along a random direction (times the sample's std)."
-    def __init__(self, p=0.2, strength=0.2): super().__init__(p); self.strength = _range(strength, 'strength')
-    def apply(self, x, m, g):
+    def __init__(self, p=0.2, # probability of a ramp, per sample
+                 strength=0.2, # ramp amplitude: a number v for (−v, v), or (lo, hi), in units of the sample's std
+                ): super().__init__(p); self.strength = _range(strength, 'strength')
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), returned unchanged, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         a = torch.where(sel, _u(g, B, *self.strength), torch.zeros(B, dtype=torch.float64))
         d = torch.randn(B, 3, generator=g, dtype=torch.float64); d = d / d.norm(dim=1, keepdim=True)
@@ -325,8 +417,13 @@ class BrightnessGradient(Aug3D):
 
 class SaltPepper(Aug3D):
     "Set a fraction ∈ `amount` of voxels to the sample's max (salt) or min (pepper)."
-    def __init__(self, p=0.2, amount=(0.001, 0.01)): super().__init__(p); self.amount = tuple(map(float, amount))
-    def apply(self, x, m, g):
+    def __init__(self, p=0.2, # probability of a change, per sample
+                 amount=(0.001, 0.01), # (lo, hi) range of the fraction of voxels hit (about half salt, half pepper)
+                ): super().__init__(p); self.amount = tuple(map(float, amount))
+    def apply(self, x, # the image batch (B, C, Z, Y, X), changed in place
+              m, # the masks (B, Cm, Z, Y, X), returned unchanged, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         a = torch.where(sel, _u(g, B, *self.amount), torch.zeros(B, dtype=torch.float64))
         idx = (a > 0).nonzero().flatten(); dg = _device_gen(g, x.device)
@@ -339,8 +436,13 @@ class SaltPepper(Aug3D):
 
 class MaskDropout(Aug3D):
     "Zero each of the mask `channels` (all by default) of a sample with probability `p`."
-    def __init__(self, p=0.2, channels=None): super().__init__(p); self.channels = channels
-    def apply(self, x, m, g):
+    def __init__(self, p=0.2, # probability of zeroing, per sample and mask channel
+                 channels=None, # indices of the mask channels (of `m`) that may be zeroed (default: all)
+                ): super().__init__(p); self.channels = channels
+    def apply(self, x, # the image batch (B, C, Z, Y, X), returned unchanged
+              m, # the masks (B, Cm, Z, Y, X) whose channels may be zeroed in place, or None
+              g, # the CPU `torch.Generator` to draw from
+             ):
         if m is None: return x, m
         for c in (range(m.shape[1]) if self.channels is None else self.channels):
             for i in _coin(g, m.shape[0], self.p).nonzero().flatten().tolist(): m[i, c] = 0
@@ -349,7 +451,9 @@ class MaskDropout(Aug3D):
 # %% ../nbs/03_augment.ipynb #ea479623
 class Augment3D:
     "Apply `ops` in order to a batch (B, C, Z, Y, X) and optional masks, with a seeded generator."
-    def __init__(self, *ops, seed=None):
+    def __init__(self, *ops, # the operations, applied in order (or one list of them)
+                 seed=None, # seed of the generator every operation draws from (default: random)
+                ):
         self.ops = list(ops[0]) if len(ops) == 1 and isinstance(ops[0], (list, tuple)) else list(ops)
         self.g = torch.Generator()
         self.g.manual_seed(int(seed) if seed is not None else int(torch.randint(0, 2**62, (1,))))
@@ -371,7 +475,9 @@ class Augment3D:
         for o in run: M = M @ o.matrix(o.draw(B, shape, self.g), shape)   # y(p) = x(M1 M2 … p)
         pad = next(o.padding_mode for o in run if isinstance(o, Affine))
         return resample(x, m, M, pad)
-    def split(self, xb, n_image:int=1):
+    def split(self, xb, # the batch (B, C, Z, Y, X): `n_image` image channels, then binary masks
+              n_image:int=1, # the leading image channels
+             ):
         "Augment `xb` whose first `n_image` channels are images and the rest binary masks."
         x, m = xb[:, :n_image], xb[:, n_image:]
         if m.shape[1] == 0: return self(x)
@@ -382,7 +488,7 @@ class Augment3D:
 # %% ../nbs/03_augment.ipynb #3cd6a7e5
 def simclr_augment(stream:str='A', # 'A' or 'B' (B adds crop-and-resize and cleft-mask dropout)
                    voxel_size=None, # (z, y, x) nm: rotations and blur respect anisotropy
-                   cleft_channel:int=1, # the channel of the cleft mask, dropped in stream B
+                   cleft_channel:int=1, # the cleft mask's index among the mask channels (0: the first after the images), dropped in stream B
                    seed=None, # seed of the augmentation's own generator (default: unseeded)
                   ) -> Augment3D:
     "The SimCLR synapse recipe: stream 'A' or 'B' (B adds crop-and-resize and cleft-mask dropout)."
@@ -415,7 +521,9 @@ def mae_augment(voxel_size=None, # (z, y, x) nm (kept for a common signature: fl
 class BatchAugment(Callback):
     "Augment each training batch on its device with `aug`; with `targets=True` the mask target moves too."
     order = 5
-    def __init__(self, aug: Augment3D, targets:bool=False): self.aug, self.targets = aug, targets
+    def __init__(self, aug: Augment3D, # the augmentation of each training batch's input
+                 targets:bool=False, # augment the mask target too ((B, Z, Y, X) or (B, C, Z, Y, X)), so geometric operations move it
+                ): self.aug, self.targets = aug, targets
     def before_batch(self):
         if not self.training: return
         x = self.learn.xb[0]

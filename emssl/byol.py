@@ -31,7 +31,11 @@ __all__ = ['BYOL_PRESETS', 'BYOL_SETUPS', 'BYOLNet', 'tau_schedule', 'ema_update
 # %% ../nbs/23_byol.ipynb #42c92456
 class BYOLNet(nn.Module):
     "BYOL's online encoder + projector + predictor and its target (EMA copy of encoder + projector); → (p1, p2, z1, z2)."
-    def __init__(self, encoder:nn.Module, proj_dim:int=256, hidden:int=2048):
+    def __init__(self,
+                 encoder:nn.Module, # the online encoder: `.features(x)` → (B, `num_features`); the target starts as its copy
+                 proj_dim:int=256, # output width of projector and predictor
+                 hidden:int=2048, # hidden width of the projector's and predictor's MLPs
+                ):
         super().__init__()
         feat = getattr(encoder, 'num_features', None)
         if feat is None: raise ValueError("the encoder needs a `num_features` attribute (the size of `.features(x)`)")
@@ -46,7 +50,10 @@ class BYOLNet(nn.Module):
     def online_modules(self): return [self.encoder, self.projector]
     def target_modules(self): return [self.target_encoder, self.target_projector]
 
-    def forward(self, x1, x2):
+    def forward(self,
+                x1, # the first view, a batch (B, C, Z, Y, X)
+                x2, # the second view, of the same shape
+               ):
         x = torch.cat([x1, x2])     # one pass for both views
         p = self.predictor(self.projector(self.encoder.features(x)))
         for m in self.target_modules(): m.train(self.training)
@@ -65,14 +72,20 @@ register_model('BYOLNet', _build_byolnet, encoder=lambda m: m.encoder)
 BYOL_PRESETS = {100: dict(tau=0.99, lr=1e-3), 300: dict(tau=0.99, lr=1e-3), 500: dict(tau=0.993, lr=5e-4),
                 1000: dict(tau=0.996, lr=3e-4)}
 
-def tau_schedule(step:int, total:int, base:float=0.99) -> float:
+def tau_schedule(step:int, # optimizer steps done (beyond `total` counts as `total`)
+                 total:int, # optimizer steps of the whole training
+                 base:float=0.99, # the decay at step 0; it rises to 1 at `total`
+                ) -> float:
     "BYOL's target decay at optimizer step `step` of `total`: 1 - (1 - base)(cos(pi step/total) + 1)/2."
     if total <= 0: raise ValueError(f"total must be positive, got {total}")
     return 1 - (1 - base) * (math.cos(math.pi * min(step, total) / total) + 1) / 2
 
 # %% ../nbs/23_byol.ipynb #0f05e883
 @torch.no_grad()
-def ema_update_(target:nn.Module, online:nn.Module, tau:float):
+def ema_update_(target:nn.Module, # the module updated in place
+                online:nn.Module, # the module it follows, with the same parameter and buffer names
+                tau:float, # the decay: 1 keeps `target`, 0 copies `online`
+               ):
     "In place: target ← tau·target + (1 - tau)·online, for parameters and float buffers; integer buffers copied."
     ts, os_ = target.state_dict(keep_vars=True), online.state_dict(keep_vars=True)
     if ts.keys() != os_.keys(): raise ValueError("target and online networks differ in their parameters and buffers")
@@ -82,7 +95,9 @@ def ema_update_(target:nn.Module, online:nn.Module, tau:float):
         else: t.data.copy_(o)
 
 # %% ../nbs/23_byol.ipynb #26cd93c2
-def byol_loss_func(out, *yb) -> torch.Tensor:
+def byol_loss_func(out, # `BYOLNet`'s output (p1, p2, z1, z2), each (B, D)
+                   *yb, # fastai's targets, unused
+                  ) -> torch.Tensor: # the mean symmetric BYOL loss (a scalar)
     "The symmetrised BYOL loss of `BYOLNet`'s output `(p1, p2, z1, z2)`; `yb` is ignored."
     p1, p2, z1, z2 = out
     return byol_symmetric_loss(p1, z2, p2, z1)
@@ -92,7 +107,14 @@ def _net(model): return getattr(model, 'module', model)
 class BYOL(Callback):
     "BYOL inside fastai: two augmented views on the device, the EMA update of the target after each real step, and the run's `recipe`."
     order = 20   # after ToFloat (2) and fastai's MixedPrecision (10)
-    def __init__(self, base_tau:float=0.99, aug1=None, aug2=None, augment:bool=True, recipe:dict=None, voxel_size=None):
+    def __init__(self,
+                 base_tau:float=0.99, # the target's EMA decay at the start, rising to 1 by the end (`tau_schedule`)
+                 aug1=None, # augmentation of view 1 (default: `byol_augment(1, voxel_size)`)
+                 aug2=None, # augmentation of view 2 (default: `byol_augment(2, voxel_size)`)
+                 augment:bool=True, # augment the views (False: the crops as they come)
+                 recipe:dict=None, # the run's recipe (epochs, lr, warmup, ...) that `fit_byol` trains by; its 'tau' is `base_tau`
+                 voxel_size=None, # (z, y, x) voxel size for the default augmentations' rotations and blur (None: isotropic)
+                ):
         self.base_tau, self.augment = base_tau, augment
         self.aug1, self.aug2 = aug1 or byol_augment(1, voxel_size), aug2 or byol_augment(2, voxel_size)   # blur and turns in physical units
         self.recipe = {**(recipe or {}), 'tau': float(base_tau)}   # what `fit_byol` trains by
@@ -130,9 +152,25 @@ BYOL_SETUPS = {
     'smoke': dict(channels=(4, 8, 8, 16, 16), proj_dim=16, hidden=32, epochs=2, bs=8, warmup=0, crop=32, patch=64,
                   min_overlap=0.4, tau=0.99, lr=1e-3)}
 
-def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, precision:str='auto', pools=None, voxel_size=None,
-                 n_acc:int=None, lr:float=None, epochs:int=None, tau:float=None, warmup:int=None, proj_dim:int=None,
-                 hidden:int=None, wd:float=1e-2, augment:bool=True, cbs=None, **kwargs) -> Learner:
+def byol_learner(dls, # `DataLoaders` of crop pairs (two inputs, e.g. `CropPairs`) or of crops (both views from one crop)
+                 encoder:nn.Module=None, # the encoder to train (default: a `UNetEncoder3D` of `channels` and `pools`, channels from a batch)
+                 channels=None, # the default encoder's widths, one per level (default: the preset's)
+                 preset:str=None, # 'smoke', 'full' or None (the same as 'full': byol3d's full preset): `BYOL_SETUPS`
+                 precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32' (see `set_precision`)
+                 pools=None, # the default encoder's poolings between levels, each one number or (z, y, x) (default: 2 on every axis)
+                 voxel_size=None, # (z, y, x) voxel size for the augmentations' rotations and blur (None: isotropic)
+                 n_acc:int=None, # accumulate gradients: an optimizer step every `n_acc` samples (default: every batch)
+                 lr:float=None, # the recipe's peak learning rate, for `fit_byol` (default: the preset's)
+                 epochs:int=None, # the recipe's epochs, for `fit_byol` (default: the preset's)
+                 tau:float=None, # base EMA decay of the target network (default: the preset's)
+                 warmup:int=None, # the recipe's epochs of linear learning-rate warm-up, for `fit_byol` (default: the preset's)
+                 proj_dim:int=None, # output width of projector and predictor (default: the preset's)
+                 hidden:int=None, # hidden width of the projector's and predictor's MLPs (default: the preset's)
+                 wd:float=1e-2, # weight decay
+                 augment:bool=True, # BYOL's asymmetric augmentations of the two views (`byol_augment`), on their device
+                 cbs=None, # extra callbacks
+                 **kwargs, # more `Learner` arguments
+                ) -> Learner: # a learner with the `BYOL` callback, not yet trained
     "A fastai `Learner` that pretrains a `BYOLNet` on crop-pair (or crop) `dls`; `preset` 'smoke', 'full' or None (byol3d's full preset)."
     if preset is not None and preset not in BYOL_SETUPS: raise ValueError(f"preset must be one of {list(BYOL_SETUPS)} or None, got {preset!r}")
     r = dict(BYOL_SETUPS[preset if preset is not None else 'full'])
@@ -146,7 +184,12 @@ def byol_learner(dls, encoder:nn.Module=None, channels=None, preset:str=None, pr
     set_precision(learn, precision)
     return to_ddp(learn)
 
-def fit_byol(learn:Learner, epochs:int=None, lr:float=None, warmup:int=None, **kwargs) -> Learner:
+def fit_byol(learn:Learner, # a learner with the `BYOL` callback (see `byol_learner`)
+             epochs:int=None, # epochs (default: the recipe's, else 100)
+             lr:float=None, # peak learning rate (default: the recipe's, else 1e-3)
+             warmup:int=None, # epochs of linear warm-up (default: the recipe's, else 0)
+             **kwargs, # more `learn.fit` arguments: `cbs` (after the schedule), `start_epoch`
+            ) -> Learner: # the learner, trained
     "Train by the recipe of `learn`'s `BYOL` callback (or the arguments): linear warm-up for `warmup` epochs, then cosine to 0; `kwargs` (`cbs`, `start_epoch`) go to `learn.fit`."
     cb = next((c for c in learn.cbs if isinstance(c, BYOL)), None)
     if cb is None: raise ValueError("fit_byol trains a learner with the BYOL callback (see byol_learner)")
@@ -156,7 +199,10 @@ def fit_byol(learn:Learner, epochs:int=None, lr:float=None, warmup:int=None, **k
     learn.fit(epochs, lr, cbs=cbs, **kwargs)
     return learn
 
-def byol_lr_schedule(epochs:int, lr:float, warmup:int=10):
+def byol_lr_schedule(epochs:int, # epochs of the whole training
+                     lr:float, # the peak learning rate
+                     warmup:int=10, # epochs of linear warm-up from 0 (0: cosine from `lr` from the start)
+                    ):
     "fastai schedule (of the fraction of training): linear warm-up over `warmup` of `epochs`, then cosine from `lr` to 0."
     if warmup <= 0: return SchedCos(lr, 0.)
     p = min(warmup / epochs, 1.)
@@ -186,7 +232,7 @@ def pretrain_byol(volumes=None, # volumes to crop pairs from (paths or Volumes; 
                   warmup:int=None, # epochs of linear learning-rate warm-up (default: the preset's)
                   n_acc:int=None, # samples per optimizer step, gradients accumulated over batches (default: a step per batch)
                   **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
-                 ) -> Learner:
+                 ) -> Learner: # the trained learner; the model file and run folder are in `out`
     "Pretrain a U-Net encoder with BYOL on crop pairs of `volumes` or of the patches in `patch_dir`; `byol.pt` and the run's files go to `out`."
     precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     if preset not in BYOL_SETUPS: raise ValueError(f"preset must be one of {list(BYOL_SETUPS)}, got {preset!r}")

@@ -225,12 +225,14 @@ def _run_pipeline(args, **kwargs):
     return getattr(importlib.import_module(mod), name)(**kwargs)
 
 # %% ../nbs/90_cli.ipynb #45681acf
-def cmd_info(args):
+def cmd_info(args, # the parsed options of `emssl info`, which takes none (an argparse namespace)
+            ):
     "Print versions, the default device and CPU threads."
     from emssl.core import env_info
     for k, v in env_info().items(): print(f"{k:>14}: {v}")
 
-def cmd_show(args):
+def cmd_show(args, # the parsed options of `emssl show` (an argparse namespace)
+            ):
     "Write a PNG of the XY/XZ/YZ slices of a volume (the bundled sample if none is given)."
     import matplotlib; matplotlib.use('Agg')
     from emssl.io import open_volume, load_sample
@@ -251,7 +253,8 @@ def cmd_show(args):
     fig.savefig(out, dpi=args.dpi); print(f"wrote {out}")
 
 # %% ../nbs/90_cli.ipynb #b868577a
-def cmd_pretrain_mae(args):
+def cmd_pretrain_mae(args, # the parsed options of `emssl pretrain mae` (an argparse namespace)
+                    ):
     "Pretrain a masked autoencoder (a 3D U-Net by default, or a ViT) on random crops of volumes."
     from emssl.io import open_volume
     from emssl.train import init_distributed
@@ -261,7 +264,8 @@ def cmd_pretrain_mae(args):
           f"(final valid loss {float(learn.recorder.values[-1][1]):.5f})" if learn.recorder.values else f"wrote {args.out}")
 
 # %% ../nbs/90_cli.ipynb #2c5e7d52
-def cmd_pretrain_simclr(args):
+def cmd_pretrain_simclr(args, # the parsed options of `emssl pretrain simclr` (an argparse namespace)
+                       ):
     "Pretrain SimCLR on the synapse cubes of a project folder."
     import pandas as pd
     from emssl.train import init_distributed
@@ -277,7 +281,8 @@ def _run_setting(args, meta:dict, key:str, default):
     v = getattr(args, key)
     return v if v is not None else meta.get(key, default)
 
-def cmd_embed(args):
+def cmd_embed(args, # the parsed options of `emssl embed` (an argparse namespace)
+             ):
     "Embed the synapse cubes of a project with a SimCLR model file; features + metadata to HDF5 or CSV."
     import pandas as pd
     from emssl.core import DataError
@@ -305,7 +310,8 @@ def cmd_embed(args):
     save_embeddings(args.out, embed_dataset(net, [r['cube'] for r in ok], bs=args.bs), meta)
     print(f"wrote {args.out}: {len(ok)} synapses x {net.backbone.num_features} features ({len(recs) - len(ok)} skipped)")
 
-def cmd_evaluate(args):
+def cmd_evaluate(args, # the parsed options of `emssl evaluate` (an argparse namespace)
+                ):
     "Metrics of saved embeddings (JSON) and a UMAP plot (PNG)."
     import json
     import matplotlib; matplotlib.use('Agg')
@@ -325,14 +331,16 @@ def cmd_evaluate(args):
     print(f"wrote {out/'metrics.json'}, {out/'umap.png'}")
 
 # %% ../nbs/90_cli.ipynb #9945eaeb
-def cmd_pretrain_byol(args):
+def cmd_pretrain_byol(args, # the parsed options of `emssl pretrain byol` (an argparse namespace)
+                     ):
     "Pretrain BYOL (a U-Net encoder) on crop pairs of volumes or patch files."
     from emssl.train import init_distributed
     init_distributed()
     _run_pipeline(args, volumes=args.volumes or None)
     print(f"wrote {args.out}: byol.pt, last.pt, config.json, history.csv, loss.png")
 
-def cmd_pretrain_simclr_volumes(args):
+def cmd_pretrain_simclr_volumes(args, # the parsed options of `emssl pretrain simclr-volumes` (an argparse namespace)
+                               ):
     "Pretrain SimCLR (a U-Net encoder) on crop pairs of volumes."
     from emssl.train import init_distributed
     init_distributed()
@@ -349,7 +357,8 @@ def _pairs(images, masks, folder, what, noun:str='masks'):
         raise DataError(f"{len(images)} {what} images but {len(masks or [])} {noun}: give one per image", images[0])
     return list(zip(images, masks))
 
-def cmd_finetune(args):
+def cmd_finetune(args, # the parsed options of `emssl finetune` (an argparse namespace)
+                ):
     "Fine-tune a U-Net from a pretrained encoder (or from scratch) on labelled volumes."
     from emssl.core import DataError
     from emssl.train import init_distributed
@@ -366,7 +375,8 @@ def cmd_finetune(args):
             print(f"{k}: " + ', '.join(f"{n} {x:.3f}" for n, x in v.items()))
     print(f"wrote {args.out}: unet.pt, last.pt, config.json, history.csv, loss.png" + (", metrics.json" if valid else ''))
 
-def cmd_segment(args):
+def cmd_segment(args, # the parsed options of `emssl segment` (an argparse namespace)
+               ):
     "Segment a whole volume with a fine-tuned U-Net (sliding windows)."
     from emssl.core import DataError
     if not 0 <= args.overlap < 1: raise DataError(f"--overlap must be in [0, 1), got {args.overlap}")
@@ -398,7 +408,8 @@ _CLI['probe'] = dict(modules=('emssl.probe',), fn='probe_report', skip=('train',
                 seeds=dict(type=int, nargs='+', metavar='SEED'),
                 out=dict(flags=('-o', '--out'), type=str, metavar='DIR', required=True)))
 
-def cmd_probe(args):
+def cmd_probe(args, # the parsed options of `emssl probe` (an argparse namespace)
+             ):
     "Probe frozen features against the random-init floor and the filter-bank anchor on labelled volumes."
     train = _pairs(args.train_images, args.train_labels, None, 'training', 'labels')
     test = _pairs(args.test_images, args.test_labels, None, 'test', 'labels')
@@ -415,14 +426,16 @@ _CLI['pick train'] = dict(modules=('emssl.cryoet',), fn='train_picker',
                 checkpoint=dict(type=str, metavar='PT'), voxel_spacing=dict(type=float, metavar='A'),
                 user_id=dict(type=str), session_id=dict(type=str), lr=dict(type=float)))
 
-def cmd_pick_train(args):
+def cmd_pick_train(args, # the parsed options of `emssl pick train` (an argparse namespace)
+                  ):
     "Train a cryo-ET particle picker on a copick project; thresholds are tuned on the validation runs."
     from emssl.train import init_distributed
     init_distributed()
     _run_pipeline(args)
     print(f"wrote {args.out}: picker.pt, metrics.json, last.pt, config.json, history.csv, loss.png")
 
-def cmd_pick_predict(args):
+def cmd_pick_predict(args, # the parsed options of `emssl pick predict` (an argparse namespace)
+                    ):
     "Pick particles in a copick project's runs with a trained picker."
     from emssl.cryoet import predict_picks
     from emssl.core import DataError
@@ -436,7 +449,8 @@ def cmd_pick_predict(args):
     print(f"{n} picks in {len(res)} run(s)" + (f"; wrote {args.csv}" if args.csv else '') + (f", {fig}" if fig else '')
           + (f"; copick JSON under {'the project overlay' if args.copick_out == 'project' else args.copick_out}" if args.copick_out else ''))
 
-def cmd_pick_score(args):
+def cmd_pick_score(args, # the parsed options of `emssl pick score` (an argparse namespace)
+                  ):
     "Score picks against a copick project's reference picks with the CZII metric."
     import pandas as pd
     from emssl.cryoet import score_picks
@@ -491,20 +505,23 @@ _CLI['sae apply'] = dict(modules=('emssl.sae',), fn='apply_sae',
                 acts=dict(positional=True, type=str, help="an activation store of `emssl sae extract`"),
                 out=dict(flags=('-o', '--out'), type=str, metavar='ZARR', required=True), device=dict(type=_device)))
 
-def cmd_sae_extract(args):
+def cmd_sae_extract(args, # the parsed options of `emssl sae extract` (an argparse namespace)
+                   ):
     "Stream one layer's tokens of an encoder over a whole volume to a Zarr activation store (resumable)."
     g = _run_pipeline(args)
     n, d = g['acts'].shape
     print(f"wrote {args.out}: {n} tokens of {d} features, layer {g.attrs['source']['layer']}")
 
-def cmd_sae_train(args):
+def cmd_sae_train(args, # the parsed options of `emssl sae train` (an argparse namespace)
+                 ):
     "Train a TopK sparse autoencoder (AuxK, unit-norm decoder) on an activation store."
     _run_pipeline(args)
     m = json.loads((Path(args.out)/'metrics.json').read_text())
     print(f"wrote {args.out}: sae.pt, metrics.json, density.png, last.pt, config.json, history.csv, loss.png; "
           f"NMSE {m['nmse']:.4f}, L0 {m['l0']:.1f}, dead {m['dead_pct']:.1f} %")
 
-def cmd_sae_apply(args):
+def cmd_sae_apply(args, # the parsed options of `emssl sae apply` (an argparse namespace)
+                 ):
     "Encode every token of an activation store with a trained sparse autoencoder: its active latents and their values."
     res = _run_pipeline(args)
     print(f"wrote {args.out}: latents and values of {res['latents'].shape[0]} tokens (k = {res['latents'].shape[1]}), with their coordinates")
@@ -528,21 +545,24 @@ _CLI['atlas query'] = dict(modules=('emssl.atlas',), fn='query_atlas',
     params=dict(atlas=dict(positional=True, type=str), class_=dict(flags=('--class',), type=str, metavar='NAME'), names=dict(type=str, metavar='CSV'),
                 url=dict(type=str, metavar='URL')))
 
-def cmd_atlas_build(args):
+def cmd_atlas_build(args, # the parsed options of `emssl atlas build` (an argparse namespace)
+                   ):
     "Write the semantic atlas of a code store: image, latent segmentation with segment properties, probes and top-activation points, as neuroglancer precomputed layers."
     out = _run_pipeline(args)
     m = json.loads((Path(out)/'atlas.json').read_text())
     print(f"wrote {out}: layers {', '.join(l['name'] for l in m['layers'])} ({m['points']} points); "
           f"view it with: emssl atlas serve {out}")
 
-def cmd_atlas_query(args):
+def cmd_atlas_query(args, # the parsed options of `emssl atlas query` (an argparse namespace)
+                   ):
     "List where a latent fires, or where the latents named a class do, and with --url a neuroglancer link that shows them."
     import pandas as pd
     df = _run_pipeline(args)
     with pd.option_context('display.float_format', '{:.3f}'.format, 'display.width', 120): print(df.to_string(index=False))
     if 'link' in df.attrs: print(f"link: {df.attrs['link']}")
 
-def cmd_atlas_serve(args):
+def cmd_atlas_serve(args, # the parsed options of `emssl atlas serve` (an argparse namespace)
+                   ):
     "Serve an atlas folder and neuroglancer's viewer on 127.0.0.1 until interrupted."
     import threading
     from emssl.atlas import AtlasServer
@@ -634,7 +654,8 @@ def _parser():
     s.add_argument('-o', '--out', default='evaluation', help="output folder")
     return p
 
-def main(argv=None) -> int:
+def main(argv=None, # the command-line arguments after the program name (default: `sys.argv[1:]`)
+        ) -> int:
     "Entry point of the `emssl` console script."
     p = _parser()
     args = p.parse_args(argv)

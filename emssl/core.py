@@ -20,12 +20,18 @@ __all__ = ['zyx_to_xyz', 'MODEL_FORMAT', 'DataError', 'check_volume', 'mps_works
 # %% ../nbs/00_core.ipynb #4b9966e0
 class DataError(ValueError):
     "Bad input data: the message names the file (if any) and the problem."
-    def __init__(self, problem:str, path=None):
+    def __init__(self, problem:str, # what is wrong with the data
+                 path=None, # the file or folder it is in, named first in the message (None: no file)
+                ):
         self.path,self.problem = (str(path) if path is not None else None),problem
         super().__init__(f"{path}: {problem}" if path is not None else problem)
 
 # %% ../nbs/00_core.ipynb #146b47d3
-def check_volume(a, path=None, ndim:int=3, allow_nan:bool=False):
+def check_volume(a, # the array to check (numpy, or array-likes with `.shape` and a numpy `.dtype`: zarr, h5py)
+                 path=None, # the file it came from, named in the `DataError` (None: none)
+                 ndim:int=3, # the number of axes it must have (3: a (z, y, x) volume)
+                 allow_nan:bool=False, # True: skip the NaN check (which reads the whole array into memory)
+                ):
     "Check that `a` is a non-empty `ndim`-D array without NaN; return it. Raises `DataError` naming `path`."
     shape = tuple(a.shape)
     if len(shape) != ndim:
@@ -49,7 +55,8 @@ def mps_works() -> bool:
     except Exception: return False
 
 # %% ../nbs/00_core.ipynb #85e5f8ef
-def default_device(device=None) -> torch.device:
+def default_device(device=None, # a device or its name ('cuda', 'cuda:1', 'mps', 'cpu'); None: `EMSSL_DEVICE`, else the best found
+                  ) -> torch.device:
     "`device` if given, else CUDA, then MPS (if `mps_works`), then CPU. `EMSSL_DEVICE` overrides."
     device = device or os.environ.get('EMSSL_DEVICE')
     if device is not None: return torch.device(device)
@@ -57,12 +64,16 @@ def default_device(device=None) -> torch.device:
     if mps_works(): return torch.device('mps')
     return torch.device('cpu')
 
-def get_device(device=None) -> torch.device:
+def get_device(device=None, # a device or its name; None: `EMSSL_DEVICE`, else the best found (see `default_device`)
+              ) -> torch.device:
     "`default_device` under the name the research codebases used (`get_device()`), so their first lines run unchanged."
     return default_device(device)
 
 # %% ../nbs/00_core.ipynb #f67b7fc6
-def zyx(v, name:str='size', dtype=int) -> tuple:
+def zyx(v, # one number (the same on every axis) or 3 numbers (z, y, x)
+        name:str='size', # what `v` is, for the error messages
+        dtype=int, # the type each value is converted to (`float` for voxel sizes); checked > 0 after converting
+       ) -> tuple:
     "`v` (a number or 3 numbers in z, y, x order) as a 3-tuple of positive `dtype`."
     vals = (v,)*3 if np.isscalar(v) else tuple(v)
     if len(vals) != 3: raise ValueError(f"{name} needs 1 or 3 values (z, y, x), got {v!r}")
@@ -83,7 +94,8 @@ def physical_size(n:int, # voxels on the finest axis
     return tuple(int(max(k, round(w / k) * k)) for w, k in zip(want, m))
 
 # %% ../nbs/00_core.ipynb #d766dfbf
-def xyz_to_zyx(points):
+def xyz_to_zyx(points, # an array-like of shape (..., 3): coordinates whose last axis is reversed
+              ):
     "Reverse the last axis of (..., 3) `points`: (x, y, z) → (z, y, x)."
     p = np.asarray(points)
     if p.shape[-1:] != (3,): raise ValueError(f"points need a last axis of 3, got shape {p.shape}")
@@ -91,16 +103,23 @@ def xyz_to_zyx(points):
 
 zyx_to_xyz = xyz_to_zyx  # the same reversal, named for the other direction
 
-def physical_to_voxels(points_zyx, voxel_size_zyx):
+def physical_to_voxels(points_zyx, # (..., 3) physical coordinates (z, y, x), in the unit of the voxel size
+                       voxel_size_zyx, # the voxel spacing (z, y, x), or one number for isotropic voxels
+                      ):
     "Physical (z, y, x) coordinates (e.g. Å or nm) → fractional voxel coordinates (z, y, x)."
     return np.asarray(points_zyx, dtype=np.float64) / np.asarray(zyx(voxel_size_zyx, 'voxel size', float))
 
-def voxels_to_physical(points_zyx, voxel_size_zyx):
+def voxels_to_physical(points_zyx, # (..., 3) voxel coordinates (z, y, x), fractional allowed
+                       voxel_size_zyx, # the voxel spacing (z, y, x), or one number for isotropic voxels; sets the output unit
+                      ):
     "Voxel (z, y, x) coordinates → physical units (z, y, x), the inverse of `physical_to_voxels`."
     return np.asarray(points_zyx, dtype=np.float64) * np.asarray(zyx(voxel_size_zyx, 'voxel size', float))
 
 # %% ../nbs/00_core.ipynb #92b32f80
-def crop_padded(a, start, size):
+def crop_padded(a, # the array to cut from (numpy, or a lazy array such as zarr: only the box is read)
+                start, # the box's first voxel per axis (z, y, x); may be negative or past the edge
+                size, # the box's size in voxels per axis (z, y, x)
+               ):
     "(the `size` box of `a` at `start` (z, y, x), zero outside; ((before, after), ...) padding per axis)."
     start = np.asarray(start, int); stop = start + np.asarray(size, int)
     lo, hi = np.maximum(start, 0), np.minimum(stop, a.shape)
@@ -122,7 +141,9 @@ def _overlay(ax, lab, alpha):
     lab = np.ma.masked_equal(np.where(lab > 0, (lab - 1) % 20 + 1, 0), 0)
     ax.imshow(lab, cmap='tab20', vmin=0.5, vmax=20.5, alpha=alpha, interpolation='nearest')
 
-def grey_range(vol, q=(0.5, 99.5)) -> tuple:
+def grey_range(vol, # a volume (array-like), any shape; non-finite values are ignored
+               q=(0.5, 99.5), # the (low, high) percentiles, in percent
+              ) -> tuple:
     "(low, high) grey levels of a volume for display: its `q` percentiles over finite values (a subsample of about a million), high > low."
     v = np.asarray(vol).reshape(-1)
     v = v[::max(1, v.size // 1_000_000)].astype(np.float64)
@@ -139,7 +160,8 @@ def show_slices(vol, # a (z, y, x) volume, array or tensor ((B, C, z, y, x): the
                 vmin=None, # the grey range's low end (default: each plane's own)
                 vmax=None, # the grey range's high end (default: each plane's own)
                 axs=None, # three matplotlib axes to draw into (default: a new figure)
-                figsize=(9, 3.2)):
+                figsize=(9, 3.2), # (width, height) in inches of the new figure (ignored when `axs` is given)
+               ):
     "Figure of the XY, XZ and YZ planes of `vol` (z, y, x) through `center`, with `labels` overlaid."
     if isinstance(vol, torch.Tensor) and vol.ndim == 5: vol = vol[0, 0]
     if isinstance(vol, torch.Tensor) and vol.ndim == 4: vol = vol[0]
@@ -162,7 +184,9 @@ def show_slices(vol, # a (z, y, x) volume, array or tensor ((B, C, z, y, x): the
     return fig
 
 # %% ../nbs/00_core.ipynb #33c9d03a
-def read_checkpoint(path, map_location='cpu'):
+def read_checkpoint(path, # the checkpoint file (e.g. .pt) to read
+                    map_location='cpu', # where the tensors go (`torch.load`'s `map_location`)
+                   ):
     "The contents of a checkpoint file, loaded with `weights_only=True`; `DataError` naming the file otherwise."
     path = Path(path)
     if not path.exists(): raise DataError("checkpoint file not found", path)
@@ -177,13 +201,17 @@ def read_checkpoint(path, map_location='cpu'):
                else next((l.strip() for l in msg.splitlines() if l.strip() and 'weights_only' not in l), type(e).__name__)[:200])
         raise DataError(f"could not be read as a checkpoint ({why})", path) from None
 
-def cpu_state(module) -> dict:
+def cpu_state(module, # the `nn.Module` whose state dict (parameters and buffers) is copied
+             ) -> dict:
     "A copy of `module`'s state dict on the CPU, detached: what checkpoints store."
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 def _norm_cfg(v): return list(map(_norm_cfg, v)) if isinstance(v, (list, tuple)) else v
 
-def config_diff(a:dict, b:dict, ignore=()) -> dict:
+def config_diff(a:dict, # one config (e.g. a model's `.config`)
+                b:dict, # the other; tuples and lists with equal items count as equal
+                ignore=(), # keys to leave out of the comparison
+               ) -> dict:
     "{key: (a's value, b's value)} for the keys where configs `a` and `b` differ, leaving out `ignore`."
     keys = sorted((set(a) | set(b)) - set(ignore))
     return {k: (a.get(k), b.get(k)) for k in keys if _norm_cfg(a.get(k)) != _norm_cfg(b.get(k))}
@@ -194,7 +222,11 @@ _MODELS = {}   # kind -> (build(config) -> module, encoder(module) -> module)
 _HOMES = {'ViT3D': 'emssl.vit', 'MAE3D': 'emssl.mae', 'ConvMAE3D': 'emssl.mae', 'ResNet3D': 'emssl.nets', 'UNetEncoder3D': 'emssl.nets',
           'UNet3D': 'emssl.nets', 'SimCLRNet': 'emssl.simclr', 'BYOLNet': 'emssl.byol'}   # imported on demand
 
-def register_model(kind:str, build, encoder=None, home:str=None):
+def register_model(kind:str, # the name model files store (usually the class name)
+                   build, # `build(config) -> module`: rebuilds the model from its config dict
+                   encoder=None, # `encoder(module) -> module`: the model's encoder (default: the model itself)
+                   home:str=None, # the module to import for `kind` when a file of it is loaded (e.g. 'emssl.nets')
+                  ):
     "Teach `load_model` to rebuild `kind` (`build(config) -> module`) and `load_encoder` where its encoder is."
     _MODELS[kind] = (build, encoder or (lambda m: m))
     if home: _HOMES[kind] = home
@@ -233,7 +265,10 @@ def save_model(path, # the .pt file to write
     torch.save(ck, tmp); os.replace(tmp, path)
     return path
 
-def read_model_file(path, kind=None, map_location='cpu') -> dict:
+def read_model_file(path, # an emssl model file (or its already loaded dict)
+                    kind=None, # the kind, or kinds, expected; others are refused (None: any)
+                    map_location='cpu', # where the tensors go (`torch.load`'s `map_location`)
+                   ) -> dict:
     "The checked contents of an emssl model file: `kind` (a name or several) if given; `DataError` naming the file otherwise."
     ck = path if isinstance(path, dict) else read_checkpoint(path, map_location)
     path = None if isinstance(path, dict) else path

@@ -72,7 +72,13 @@ def _spacing_name(vs:float) -> str: return f"VoxelSpacing{vs:.3f}"
 # %% ../nbs/27_cryoet.ipynb #54242adf
 class CopickProject:
     "A copick project on disk (config JSON, or a folder with `static/` + `overlay/` or `ExperimentRuns/`), read without the copick package."
-    def __init__(self, path, tomo_type:str='denoised', voxel_spacing:float=None, user_id:str=None, session_id:str=None):
+    def __init__(self,
+                 path, # a copick config JSON, a folder holding `copick_config.json`, or a folder of `static/` + `overlay/` or `ExperimentRuns/` (CZII objects)
+                 tomo_type:str='denoised', # tomogram type read by default (the `.zarr` name under `VoxelSpacing*/`)
+                 voxel_spacing:float=None, # default voxel spacing folder in Å (None: each run's only one)
+                 user_id:str=None, # whose picks are the reference by default (None: every user's; refused where a run has several)
+                 session_id:str=None, # which session's picks are the reference by default (None: every session's)
+                ):
         p = Path(path)
         if not p.exists(): raise DataError("copick project not found (expected a config JSON or a project folder)", p)
         if p.is_dir() and (p/'copick_config.json').is_file(): p = p/'copick_config.json'
@@ -112,7 +118,9 @@ class CopickProject:
         if run not in self.runs: raise DataError(f"no run {run!r} in the project; runs: {', '.join(self.runs[:20])}" + (' ...' if len(self.runs) > 20 else ''), self.path)
         return self.static/'ExperimentRuns'/run, self.overlay/'ExperimentRuns'/run
 
-    def spacings(self, run) -> list:
+    def spacings(self,
+                 run, # the run's name (a folder under `ExperimentRuns/`)
+                ) -> list:
         "The voxel spacings (Å) the run has tomograms at."
         d, _ = self._run(run)
         out = []
@@ -121,7 +129,11 @@ class CopickProject:
             except ValueError: pass
         return sorted(out)
 
-    def tomogram_path(self, run, tomo_type:str=None, voxel_spacing:float=None) -> Path:
+    def tomogram_path(self,
+                      run, # the run's name
+                      tomo_type:str=None, # tomogram type, the `.zarr` name (default: the project's `tomo_type`)
+                      voxel_spacing:float=None, # voxel spacing in Å (default: the project's, or the run's only spacing)
+                     ) -> Path:
         "The OME-Zarr of `run`'s `tomo_type` at `voxel_spacing` Å (default: the project's, or the run's only spacing)."
         d, _ = self._run(run)
         tt, vs = tomo_type or self.tomo_type, voxel_spacing if voxel_spacing is not None else self.voxel_spacing
@@ -139,7 +151,12 @@ class CopickProject:
             raise DataError(f"run {run!r} has no {tt!r} tomogram at {match[0]} Å; tomogram types there: {types or 'none'}", sd)
         return z
 
-    def tomogram(self, run, level:int=0, tomo_type:str=None, voxel_spacing:float=None) -> Volume:
+    def tomogram(self,
+                 run, # the run's name
+                 level:int=0, # OME-Zarr scale level (0: full resolution; each level taken as 2x binned)
+                 tomo_type:str=None, # tomogram type, the `.zarr` name (default: the project's `tomo_type`)
+                 voxel_spacing:float=None, # voxel spacing in Å (default: the project's, or the run's only spacing)
+                ) -> Volume:
         "The run's tomogram at scale `level` as a lazy `Volume` (voxel size in nm), checked against its folder's spacing."
         path = self.tomogram_path(run, tomo_type, voxel_spacing)
         v = open_volume(path, level=level)
@@ -149,7 +166,12 @@ class CopickProject:
         if v.voxel_size is None: v.voxel_size = (want,) * 3
         return v
 
-    def pick_files(self, run, user_id:str=None, session_id:str=None, exclude=False) -> dict:
+    def pick_files(self,
+                   run, # the run's name
+                   user_id:str=None, # only this user's files (default: the project's `user_id`; None there: every user's)
+                   session_id:str=None, # only this session's files (default: the project's `session_id`)
+                   exclude=False, # False: leave out the pick sets in `self.exclude`; True: keep them; None: keep them, and no project default user/session
+                  ) -> dict:
         "{object name: [pick JSON paths]} of `run`, for `user_id` / `session_id` if given (copick's file names or Kaggle's `{object}.json`)."
         _, o = self._run(run)
         if exclude is None: uid, sid = user_id, session_id   # exactly these (the project's default reference user not applied)
@@ -172,7 +194,14 @@ class CopickProject:
             raise DataError(f"run {run!r} has picks by several users/sessions {users}: choose the reference ones (user_id=, --user-id)", o/'Picks')
         return {k: [f for f, _, _ in fs] for k, fs in out.items()}
 
-    def picks(self, run, level:int=0, user_id:str=None, session_id:str=None, tomogram:Volume=None, required:bool=True) -> dict:
+    def picks(self,
+              run, # the run's name
+              level:int=0, # OME-Zarr scale level whose voxels the picks are returned in
+              user_id:str=None, # whose picks (default: the project's `user_id`; None there: every user's)
+              session_id:str=None, # which session's picks (default: the project's `session_id`)
+              tomogram:Volume=None, # the run's tomogram at `level`, if already open (its voxel size and shape are used)
+              required:bool=True, # raise `DataError` for a run without pick files (False: empty (0, 3) arrays)
+             ) -> dict:
         "{object: (N, 3) z, y, x voxels at scale `level`} of `run`; `DataError` for a run without picks or picks outside the tomogram."
         v = tomogram if tomogram is not None else self.tomogram(run, level)
         files = self.pick_files(run, user_id, session_id)
@@ -192,7 +221,11 @@ class CopickProject:
         return out
 
 # %% ../nbs/27_cryoet.ipynb #b1a06609
-def crop_picks(picks:dict, start, size, margin:float=0.) -> dict:
+def crop_picks(picks:dict, # {name: (N, 3) z, y, x voxels} of a tomogram
+               start, # the box's first voxel (z, y, x)
+               size, # the box's size (z, y, x) voxels
+               margin:float=0., # also keep picks up to this many voxels outside the box (their balls reach into it)
+              ) -> dict:
     "{name: (n, 3) z, y, x} of the picks within `margin` voxels of the box [start, start + size), in the box's coordinates."
     lo = np.asarray(start, np.float64); hi = lo + np.asarray(size, np.float64)
     out = {}
@@ -212,7 +245,10 @@ def _balls(target, centres, r, value):
         d2 = sum((gi - ci) ** 2 for gi, ci in zip(g, c))
         target[tuple(slice(a, b) for a, b in zip(lo, hi))][d2 <= r * r] = value
 
-def point_target(picks:dict, size, names:list) -> np.ndarray:
+def point_target(picks:dict, # {name: (N, 3) z, y, x voxels} in the crop's coordinates
+                 size, # crop size (z, y, x) voxels, or one number
+                 names:list, # class order: class c is `names[c - 1]` (0 is background)
+                ) -> np.ndarray:
     "(Z, Y, X) uint8: class index `names.index(k) + 1` at the voxel nearest each centre, 0 elsewhere."
     t = np.zeros(zyx(size), np.uint8)
     for c, k in enumerate(names, 1):
@@ -221,14 +257,25 @@ def point_target(picks:dict, size, names:list) -> np.ndarray:
         t[tuple(p.T)] = c
     return t
 
-def sphere_target(picks:dict, size, names:list, radii:dict, fraction:float=0.4, min_radius:float=1.) -> np.ndarray:
+def sphere_target(picks:dict, # {name: (N, 3) z, y, x voxels} in the crop's coordinates
+                  size, # crop size (z, y, x) voxels, or one number
+                  names:list, # class order: class c is `names[c - 1]` (0 is background)
+                  radii:dict, # {name: particle radius in voxels}
+                  fraction:float=0.4, # ball radius as a fraction of the particle's radius
+                  min_radius:float=1., # smallest ball radius in voxels
+                 ) -> np.ndarray:
     "(Z, Y, X) uint8: balls of `fraction` × radius (voxels; at least `min_radius`) at each centre, smaller particles painted last."
     t = np.zeros(zyx(size), np.uint8)
     for k in sorted(names, key=lambda k: -radii[k]):
         _balls(t, picks.get(k, np.zeros((0, 3))), max(fraction * radii[k], min_radius), names.index(k) + 1)
     return t
 
-def heatmap_target(picks:dict, size, names:list, radii:dict, sigma:float=0.25) -> np.ndarray:
+def heatmap_target(picks:dict, # {name: (N, 3) z, y, x voxels} in the crop's coordinates
+                   size, # crop size (z, y, x) voxels, or one number
+                   names:list, # class order: channel c is `names[c]` (no background channel)
+                   radii:dict, # {name: particle radius in voxels}
+                   sigma:float=0.25, # Gaussian σ as a fraction of the particle's radius (at least 0.5 voxels)
+                  ) -> np.ndarray:
     "(C, Z, Y, X) float32: per class the maximum of Gaussians of σ = `sigma` × radius (voxels) at its centres."
     S = zyx(size); t = np.zeros((len(names),) + S, np.float32)
     for c, k in enumerate(names):
@@ -245,7 +292,13 @@ def heatmap_target(picks:dict, size, names:list, radii:dict, sigma:float=0.25) -
         t[(c,) + tuple(q.T)] = 1.   # the voxel nearest each centre is the peak (1) the focal loss counts as positive
     return t
 
-def token_target(picks:dict, size, names:list, radii:dict, token:int=6, coverage:float=0.3) -> np.ndarray:
+def token_target(picks:dict, # {name: (N, 3) z, y, x voxels} in the crop's coordinates
+                 size, # crop size (z, y, x) voxels, each a multiple of `token`
+                 names:list, # class order: class c is `names[c - 1]` (0 is background)
+                 radii:dict, # {name: particle radius in voxels} (full-radius balls)
+                 token:int=6, # token edge in voxels
+                 coverage:float=0.3, # least fraction of a token its best-covering class must cover (else background)
+                ) -> np.ndarray:
     "(Z/t, Y/t, X/t) uint8: per `token`³ block the class covering ≥ `coverage` of it (full-radius balls), else 0."
     S = zyx(size)
     if any(s % token for s in S): raise DataError(f"crop {S} is not a multiple of the token size {token}")
@@ -258,7 +311,9 @@ def token_target(picks:dict, size, names:list, radii:dict, token:int=6, coverage
     return np.where(cover[1:].max(0) >= coverage, best, 0).astype(np.uint8)
 
 # %% ../nbs/27_cryoet.ipynb #1651be77
-def tomo_stats(v, slabs:int=8) -> tuple:
+def tomo_stats(v, # the tomogram (Z, Y, X): a `Volume` or an array, read one z slice at a time
+               slabs:int=8, # how many z slices to sample
+              ) -> tuple:
     "(mean, std) of a tomogram from `slabs` evenly spaced z slices of its central 80 %, read lazily."
     Z = v.shape[0]
     zs = np.unique(np.linspace(0.1 * Z, 0.9 * Z - 1, slabs).astype(int).clip(0, Z - 1))
@@ -271,8 +326,20 @@ TARGETS = ('sphere', 'point', 'heatmap', 'label')
 
 class PickCrops(torch.utils.data.Dataset):
     "`n` crops per epoch of `size` from `tomos` with their targets from `picks` ({name: (N, 3) voxels} per tomogram)."
-    def __init__(self, tomos, picks, size, names:list, radii:dict, n:int=256, p_particle:float=0.7, target:str='sphere',
-                 fraction:float=0.4, sigma:float=0.25, seed:int=0, stats=None):
+    def __init__(self,
+                 tomos, # the tomograms (Z, Y, X): `Volume`s or arrays
+                 picks, # per tomogram {name: (N, 3) z, y, x voxels}
+                 size, # crop size (z, y, x) voxels, or one number
+                 names:list, # class order: class c is `names[c - 1]` (0 is background)
+                 radii:dict, # {name: particle radius in voxels}
+                 n:int=256, # crops per epoch (the dataset's length)
+                 p_particle:float=0.7, # probability that a crop is centred near a random pick (±size/4) rather than drawn uniformly
+                 target:str='sphere', # one of `TARGETS`: 'sphere', 'point', 'heatmap', or 'label' (full-radius balls, for token labels)
+                 fraction:float=0.4, # 'sphere' targets: ball radius as a fraction of the particle's radius
+                 sigma:float=0.25, # 'heatmap' targets: Gaussian σ as a fraction of the particle's radius
+                 seed:int=0, # with the epoch and the item index, fixes every crop's position
+                 stats=None, # per tomogram (mean, std) to normalise by (default: `tomo_stats` of each)
+                ):
         if target not in TARGETS: raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
         if not 0 <= p_particle <= 1: raise ValueError(f"p_particle must lie in [0, 1], got {p_particle}")
         self.tomos, self.picks, self.size, self.names = list(tomos), list(picks), zyx(size, 'crop size'), list(names)
@@ -285,8 +352,12 @@ class PickCrops(torch.utils.data.Dataset):
         self.margin = max(self.radii.values()) + 1
     def __len__(self): return self.n
     def __iter__(self): return (self[i] for i in range(len(self)))
-    def set_epoch(self, epoch:int): self.epoch = int(epoch)
-    def position(self, i) -> tuple:
+    def set_epoch(self,
+                  epoch:int, # the epoch whose crops to draw (positions depend on seed, epoch and index)
+                 ): self.epoch = int(epoch)
+    def position(self,
+                 i, # the item's index in the epoch
+                ) -> tuple:
         "(tomogram index, start z, y, x) of item `i`."
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
         S = np.asarray(self.size)
@@ -299,7 +370,9 @@ class PickCrops(torch.utils.data.Dataset):
             start = np.array([rng.integers(0, max(d - s, 0) + 1) for s, d in zip(S, self.tomos[t].shape)])
         start = np.clip(start, 0, np.maximum(np.asarray(self.tomos[t].shape) - S, 0))   # a tomogram thinner than the crop: padded
         return t, tuple(int(o) for o in start)
-    def make_target(self, picks):
+    def make_target(self,
+                    picks, # {name: (n, 3) z, y, x voxels} in the crop's coordinates (`crop_picks`)
+                   ):
         if self.target == 'point': return torch.from_numpy(point_target(picks, self.size, self.names)).long()
         if self.target == 'heatmap': return torch.from_numpy(heatmap_target(picks, self.size, self.names, self.radii, self.sigma))
         f = 1. if self.target == 'label' else self.fraction
@@ -316,12 +389,24 @@ from .vit import PatchEmbed3D, PosEmbed3D, Block
 
 class LinearTokenizer(PatchEmbed3D):
     "Conv3d tokens of `token`³ voxels (kernel = stride = `token`): (B, C, Z, Y, X) → (B, N, `dim`), z-major."
-    def __init__(self, in_chans:int=1, dim:int=128, token:int=6): super().__init__(in_chans, dim, token)
+    def __init__(self,
+                 in_chans:int=1, # input channels
+                 dim:int=128, # token width (embedding size)
+                 token:int=6, # token edge in voxels (kernel and stride)
+                ): super().__init__(in_chans, dim, token)
 
 class TokenTransformer3D(nn.Module):
     "The token transformer: `LinearTokenizer`, learned positions, `depth` pre-LN blocks, a per-token head to `n_classes` (B, C, Z/t, Y/t, X/t)."
-    def __init__(self, in_chans:int=1, dim:int=128, depth:int=6, heads:int=4, n_classes:int=7, token:int=6, grid=16,
-                 summary:bool=False):
+    def __init__(self,
+                 in_chans:int=1, # input channels
+                 dim:int=128, # token width
+                 depth:int=6, # transformer blocks
+                 heads:int=4, # attention heads per block
+                 n_classes:int=7, # outputs per token (a picker's: objects + background)
+                 token:int=6, # token edge in voxels
+                 grid=16, # native token grid (z, y, x) of the learned positions, or one number; other grids interpolate them
+                 summary:bool=False, # prepend a learned summary token (what `features` returns)
+                ):
         super().__init__()
         self.tokenizer = LinearTokenizer(in_chans, dim, token)
         self.pos = PosEmbed3D(dim, grid, 'learned')
@@ -331,7 +416,9 @@ class TokenTransformer3D(nn.Module):
         self.stride, self.num_features = int(token), int(dim)
         self.config = dict(in_chans=in_chans, dim=dim, depth=depth, heads=heads, n_classes=n_classes, token=token,
                            grid=self.pos.grid, summary=summary)
-    def trunk(self, x):
+    def trunk(self,
+              x, # the batch (B, `in_chans`, Z, Y, X), each side a multiple of `token`
+             ):
         "(summary token or None, tokens (B, N, D), grid) after the blocks and the final norm."
         g = self.tokenizer.grid(x)
         t = self.tokenizer(x) + self.pos(g)
@@ -339,14 +426,20 @@ class TokenTransformer3D(nn.Module):
         for b in self.blocks: t = b(t)
         t = self.norm(t)
         return (t[:, 0], t[:, 1:], g) if self.summary is not None else (None, t, g)
-    def forward(self, x):
+    def forward(self,
+                x, # the batch (B, `in_chans`, Z, Y, X), each side a multiple of `token`
+               ):
         _, t, g = self.trunk(x)
         return self.head(t).transpose(1, 2).reshape(len(t), -1, *g)
-    def features(self, x):
+    def features(self,
+                 x, # the batch (B, `in_chans`, Z, Y, X), each side a multiple of `token`
+                ):
         "Pooled features (B, `dim`): the summariser token, or the mean token without one; `SimCLRNet` projects these."
         s, t, _ = self.trunk(x)
         return t.mean(1) if s is None else s
-    def load_trunk(self, other) -> 'TokenTransformer3D':
+    def load_trunk(self,
+                   other, # a `TokenTransformer3D` of the same `in_chans`, `dim`, `token` and `grid` (e.g. a SimCLR trunk)
+                  ) -> 'TokenTransformer3D':
         "Copy tokenizer, positions and blocks from `other` (e.g. a contrastive model); head and summary stay."
         keep = ('tokenizer.', 'pos.', 'blocks.', 'norm.')
         self.load_state_dict({k: v for k, v in other.state_dict().items() if k.startswith(keep)}, strict=False)
@@ -355,7 +448,8 @@ class TokenTransformer3D(nn.Module):
 # files of emssl 0.x before the projection head moved to `SimCLRNet` carry an unused `proj_dim`
 register_model('TokenTransformer3D', lambda c: TokenTransformer3D(**{k: v for k, v in c.items() if k != 'proj_dim'}), encoder=lambda m: m)
 
-def model_stride(model) -> int:
+def model_stride(model, # a picker: a `UNet3D` or `TokenTransformer3D`, or a DDP wrapper of one
+                ) -> int:
     "The output stride of a picker: 1 for a U-Net, the token size for the token transformer."
     return int(getattr(getattr(model, 'module', model), 'stride', 1))
 
@@ -367,7 +461,15 @@ def _soft_ce(logits, target, w=None):
 
 class PickLoss:
     "Class targets: `ce` × weighted CE + `tversky` × weighted Tversky (α on FN, β on FP) + `dice` × soft Dice; heatmaps: CenterNet's focal loss."
-    def __init__(self, class_weights=None, ce:float=1., tversky:float=1., dice:float=0., alpha:float=0.8, beta:float=0.2, heatmap:bool=False):
+    def __init__(self,
+                 class_weights=None, # per-class weights, background first (`class_weights`); None: all 1
+                 ce:float=1., # weight of the cross-entropy term
+                 tversky:float=1., # weight of the Tversky term
+                 dice:float=0., # weight of the soft Dice term (Tversky with α = β = 0.5)
+                 alpha:float=0.8, # Tversky weight on false negatives
+                 beta:float=0.2, # Tversky weight on false positives
+                 heatmap:bool=False, # heatmap targets: CenterNet's focal loss alone (the other options unused)
+                ):
         self.w = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
         self.ce, self.tversky, self.dice, self.alpha, self.beta, self.heatmap = ce, tversky, dice, alpha, beta, heatmap
     def __call__(self, logits, target):
@@ -385,7 +487,11 @@ class PickLoss:
         if self.dice: loss = loss + self.dice * tversky_loss(logits, target, 0.5, 0.5, class_weights=w)
         return loss
 
-def class_weights(ds:PickCrops, importance:dict=None, crops:int=32, cap:float=256.) -> list:
+def class_weights(ds:PickCrops, # a `PickCrops` of class targets ('sphere', 'point' or 'label')
+                  importance:dict=None, # {name: factor} on the inverse frequency (default: max(CZII weight, 1))
+                  crops:int=32, # how many of `ds`'s first crops to count voxels in
+                  cap:float=256., # largest weight (the smallest is 1)
+                 ) -> list:
     "[background 1, then per class] inverse voxel frequency in `crops` of `ds` × `importance` (default: max(CZII weight, 1)), capped at `cap`."
     n = np.zeros(len(ds.names) + 1)
     for i in range(min(crops, len(ds))):
@@ -399,8 +505,14 @@ def class_weights(ds:PickCrops, importance:dict=None, crops:int=32, cap:float=25
 class TokenLabels(Callback):
     "Turn full-radius label crops (B, Z, Y, X) into token labels (B, Z/t, Y/t, X/t) on the device: the class covering ≥ `coverage` of a token."
     order = 6   # after BatchAugment (5)
-    def __init__(self, token:int=6, coverage:float=0.3, n_classes:int=7): self.token, self.coverage, self.n = token, coverage, n_classes
-    def labels(self, y):
+    def __init__(self,
+                 token:int=6, # token edge in voxels
+                 coverage:float=0.3, # least fraction of a token its best-covering class must cover (else background)
+                 n_classes:int=7, # classes including background
+                ): self.token, self.coverage, self.n = token, coverage, n_classes
+    def labels(self,
+               y, # integer full-radius labels (B, Z, Y, X), each side a multiple of `token`
+              ):
         oh = F.one_hot(y.long(), self.n).movedim(-1, 1).float()[:, 1:]
         cov = F.avg_pool3d(oh, self.token)
         best = cov.argmax(1) + 1
@@ -410,11 +522,19 @@ class TokenLabels(Callback):
 class PickMixup(Callback):
     "Mixup (Zhang et al. 2018) of class targets on the device, after augmentation and token labels: λ·a + (1 − λ)·b of images and of one-hot targets."
     order = 7   # after BatchAugment (5) and TokenLabels (6)
-    def __init__(self, alpha:float=0.4, n_classes:int=7, p:float=0.5, seed=None):
+    def __init__(self,
+                 alpha:float=0.4, # the Beta(α, α) distribution's α; positive
+                 n_classes:int=7, # classes including background (one-hot width of integer targets)
+                 p:float=0.5, # probability that a sample is mixed
+                 seed=None, # seed of the mixing generator (None: random)
+                ):
         if not alpha > 0: raise ValueError(f"mixup: the Beta distribution's alpha must be positive, got {alpha}")
         if not 0 <= p <= 1: raise ValueError(f"mixup: the probability p must lie in [0, 1], got {p}")
         self.alpha, self.n, self.p, self.rng = float(alpha), int(n_classes), float(p), np.random.default_rng(seed)
-    def mix(self, x, y):
+    def mix(self,
+            x, # the images (B, C, Z, Y, X)
+            y, # the targets: integer labels (B, ...) or float (B, C, ...)
+           ):
         "Mixed (images, soft targets (B, C, ...)): λ ~ Beta(α, α) per sample (the larger share kept by the sample itself), with probability `p`; partners by a permutation."
         B = x.shape[0]
         lam = self.rng.beta(self.alpha, self.alpha, B)
@@ -429,7 +549,9 @@ class PickMixup(Callback):
         x, y = self.mix(self.learn.xb[0], self.learn.yb[0])
         self.learn.xb, self.learn.yb = (x,), (y,)
 
-def pick_augment(seed=None, degrees:float=0.) -> Augment3D:
+def pick_augment(seed=None, # seed of the augmentations' generator (None: random)
+                 degrees:float=0., # rotations within ± this many degrees about z (0: none)
+                ) -> Augment3D:
     "Flips, quarter turns in the (y, x) plane only (the missing wedge is along z), rotations within ±`degrees` about z (0: none), brightness/contrast and noise."
     geo = [Flip(p=0.5), Rot90(p=0.5, planes=[(1, 2)])]
     if degrees: geo.append(Affine(p=0.5, degrees=(float(degrees), 0., 0.), padding_mode='zeros'))   # outside: 0, the normalised mean, and background
@@ -465,7 +587,17 @@ def _probs(net, x, heatmap:bool, stride:int, tta:bool):
         out = out + (f(x.flip(dims)).flip(dims) if dims else f(x))
     return out / 4
 
-def heatmap_rows(model, volume, roi, overlap:float=0.25, bs:int=4, heatmap:bool=False, tta:bool=False, stats=None, device=None, progress:bool=False):
+def heatmap_rows(model, # a picker (`UNet3D` or `TokenTransformer3D`, or a DDP wrapper of one)
+                 volume, # the tomogram (Z, Y, X): a `Volume` or an array
+                 roi, # window size (z, y, x) voxels, or one number
+                 overlap:float=0.25, # fraction of a window its neighbours share (step: roi × (1 − overlap))
+                 bs:int=4, # windows per forward pass
+                 heatmap:bool=False, # a heatmap model: sigmoid per class (False: softmax, background dropped)
+                 tta:bool=False, # average over flips in y, x and both
+                 stats=None, # (mean, std) to normalise the tomogram by (default: `tomo_stats`)
+                 device=None, # move the model there first (default: where its weights are)
+                 progress:bool=False, # print a line per row of windows
+                ):
     "Yield (z0, probs (C, dz, Y, X) float32) of `model` over `volume` in z order, blended from windows of `roi`; C = classes without background."
     net = getattr(model, 'module', model)
     if device is not None: net.to(device)
@@ -507,11 +639,16 @@ def heatmap_rows(model, volume, roi, overlap:float=0.25, bs:int=4, heatmap:bool=
                 if progress: print(f"  rows z < {nxt} of {S[0]} done ({time.time() - t0:.0f} s)", flush=True)
     finally: net.train(was)
 
-def nms_kernels(names:list, radii:dict, nms:float=0.5) -> list:
+def nms_kernels(names:list, # the classes, in order
+                radii:dict, # {name: particle radius in voxels}
+                nms:float=0.5, # half the kernel as a fraction of the radius
+               ) -> list:
     "Max-pool kernel (odd, voxels) per class: 2·⌊`nms` × radius⌋ + 1."
     return [2 * int(math.floor(nms * radii[k])) + 1 for k in names]
 
-def box_max(x:torch.Tensor, k:int) -> torch.Tensor:
+def box_max(x:torch.Tensor, # a (N, C, Z, Y, X) tensor
+            k:int, # the kernel width (odd) in voxels
+           ) -> torch.Tensor:
     "`F.max_pool3d(x, k, 1, k // 2)` for an odd `k` over (N, C, Z, Y, X), as three 1-D passes: 3k comparisons per voxel instead of k³."
     if k % 2 == 0: raise ValueError(f"box_max: the kernel must be odd, got {k}")
     if k == 1: return x
@@ -520,7 +657,13 @@ def box_max(x:torch.Tensor, k:int) -> torch.Tensor:
     x = F.max_pool3d(x, (1, k, 1), 1, (0, h, 0))
     return F.max_pool3d(x, (1, 1, k), 1, (0, 0, h))
 
-def peaks(rows, names:list, kernels:list, floor:float=0.05, refine:bool=True, exclusive:bool=True) -> pd.DataFrame:
+def peaks(rows, # (z0, probabilities (C, dz, Y, X)) blocks in z order, contiguous (as `heatmap_rows` yields them)
+          names:list, # the class of each of the C channels
+          kernels:list, # per class the odd max-pool kernel in voxels (`nms_kernels`)
+          floor:float=0.05, # lowest probability a peak may have
+          refine:bool=True, # place peaks at sub-voxel centroids (False: at their voxel)
+          exclusive:bool=True, # keep a class's peak only where no other class is more probable
+         ) -> pd.DataFrame:
     "Local maxima ≥ `floor` of each class's probability over streamed `rows` ((z0, (C, dz, Y, X)) in z order): particle_type, z, y, x, score; `refine`: sub-voxel centroids; `exclusive`: only where the class is the most probable one."
     h = max(kernels) // 2
     buf, g0, done, out = None, 0, 0, []
@@ -586,14 +729,23 @@ def _merge_ties(df, names, kernels) -> pd.DataFrame:
     return pd.concat(keep, ignore_index=True) if keep else df
 
 # %% ../nbs/27_cryoet.ipynb #5427f593
-def to_angstrom(df:pd.DataFrame, voxel_size) -> np.ndarray:
+def to_angstrom(df:pd.DataFrame, # picks with z, y, x columns in voxels
+                voxel_size, # (z, y, x) nm, or one number
+               ) -> np.ndarray:
     "(N, 3) z, y, x in Å of the voxel picks in `df` for a voxel size (z, y, x nm)."
     return voxels_to_physical(df[['z', 'y', 'x']].to_numpy(np.float64), voxel_size) * 10.
 
 def _by_class(df, names, voxel_size) -> dict:
     return {k: to_angstrom(df[df.particle_type == k], voxel_size) for k in names}
 
-def tune_thresholds(cands:list, truths:list, voxel_sizes:list, radii:dict, weights:dict=None, beta:float=4., grid:int=100) -> tuple:
+def tune_thresholds(cands:list, # per run a DataFrame of candidates: particle_type, z, y, x (voxels), score
+                    truths:list, # per run {class: (N, 3) z, y, x Å} of the reference picks
+                    voxel_sizes:list, # per run the voxel size (z, y, x) nm
+                    radii:dict, # {class: radius in Å}: the classes tuned; a pick hits within half the radius
+                    weights:dict=None, # unused: each class is tuned on its own F-beta
+                    beta:float=4., # β of the F-beta (4, the CZII score's: recall counts more)
+                    grid:int=100, # how many quantiles of the class's scores are tried as thresholds
+                   ) -> tuple:
     "({class: threshold}, {class: F-beta}) maximising each class's F-beta over runs; `cands` DataFrames (voxels), `truths` {class: Å z, y, x}."
     names = list(radii); best_t, best_f = {}, {}
     for k in names:
@@ -606,14 +758,19 @@ def tune_thresholds(cands:list, truths:list, voxel_sizes:list, radii:dict, weigh
             if r[k]['fbeta'] > best_f[k]: best_t[k], best_f[k] = float(t), r[k]['fbeta']
     return best_t, best_f
 
-def apply_thresholds(df:pd.DataFrame, thresholds:dict) -> pd.DataFrame:
+def apply_thresholds(df:pd.DataFrame, # candidates with particle_type and score columns
+                     thresholds:dict, # {class: lowest score kept}; a class without one keeps nothing
+                    ) -> pd.DataFrame:
     "The rows of `df` whose score reaches their class's threshold."
     t = df.particle_type.map(thresholds).astype(float)
     return df[df.score >= t.fillna(np.inf)].reset_index(drop=True)
 
 SUBMISSION_COLUMNS = ['id', 'experiment', 'particle_type', 'x', 'y', 'z']
 
-def write_submission(path, picks:dict, voxel_sizes:dict) -> Path:
+def write_submission(path, # the CSV file to write
+                     picks:dict, # {run: DataFrame of picks: particle_type, z, y, x in voxels}
+                     voxel_sizes:dict, # {run: voxel size (z, y, x) nm}
+                    ) -> Path:
     "The Kaggle submission CSV of `picks` ({run: DataFrame of voxel picks}) at `voxel_sizes` ({run: nm}): id, experiment, particle_type, x, y, z (Å)."
     check_output_path(path, 'submission CSV', parents=True)
     rows = []
@@ -626,7 +783,9 @@ def write_submission(path, picks:dict, voxel_sizes:dict) -> Path:
     out.to_csv(path, index=False)
     return Path(path)
 
-def read_submission(path, objects=None) -> pd.DataFrame:
+def read_submission(path, # the submission CSV
+                    objects=None, # the allowed particle types (e.g. a project's `objects`); None: any
+                   ) -> pd.DataFrame:
     "A Kaggle submission CSV (id, experiment, particle_type, x, y, z in Å), checked; unknown particle types refused."
     p = Path(path)
     if not p.is_file(): raise DataError("submission CSV not found", p)
@@ -641,7 +800,14 @@ def read_submission(path, objects=None) -> pd.DataFrame:
     df['experiment'] = df.experiment.astype(str)
     return df
 
-def write_copick_run(overlay, run:str, df:pd.DataFrame, voxel_size, names:list, user_id:str='emssl', session_id:str='0') -> list:
+def write_copick_run(overlay, # the overlay root the files go under
+                     run:str, # the run's name
+                     df:pd.DataFrame, # its picks: particle_type, z, y, x in voxels
+                     voxel_size, # (z, y, x) nm of those voxels
+                     names:list, # the objects to write a file for
+                     user_id:str='emssl', # copick user id, in the file names and JSON
+                     session_id:str='0', # copick session id, in the file names and JSON
+                    ) -> list:
     "One copick pick JSON per object in `names` under `{overlay}/ExperimentRuns/{run}/Picks/` (an object without picks gets an empty list)."
     out = []
     for k in names:
@@ -683,8 +849,20 @@ def _picks_A(picks_vox:dict, voxel_size) -> dict:
     "{class: (N, 3) z, y, x Å} of voxel picks."
     return {k: voxels_to_physical(np.asarray(p).reshape(-1, 3), voxel_size) * 10. for k, p in picks_vox.items()}
 
-def candidates(model, volume, names:list, radii_vox:dict, roi, overlap:float=0.25, bs:int=4, heatmap:bool=False, tta:bool=False,
-               nms:float=0.5, floor:float=0.05, device=None, progress:bool=False) -> pd.DataFrame:
+def candidates(model, # a picker (`UNet3D` or `TokenTransformer3D`, or a DDP wrapper of one)
+               volume, # the tomogram (Z, Y, X): a `Volume` or an array
+               names:list, # the class of each output channel, in order (after the background channel of a softmax model)
+               radii_vox:dict, # {name: particle radius in voxels}, for the NMS kernels
+               roi, # window size (z, y, x) voxels, or one number
+               overlap:float=0.25, # fraction of a window its neighbours share
+               bs:int=4, # windows per forward pass
+               heatmap:bool=False, # a heatmap model (sigmoid per class; False: softmax)
+               tta:bool=False, # average over flips in y, x and both
+               nms:float=0.5, # NMS kernel: 2 floor(nms r) + 1 voxels
+               floor:float=0.05, # lowest probability a candidate may have
+               device=None, # move the model there first (default: where its weights are)
+               progress:bool=False, # print a line per row of windows
+              ) -> pd.DataFrame:
     "Every NMS peak ≥ `floor` of `model`'s class maps over a whole `volume`: particle_type, z, y, x (voxels), score."
     rows = heatmap_rows(model, volume, roi, overlap, bs, heatmap, tta, device=device, progress=progress)
     return peaks(rows, names, nms_kernels(names, radii_vox, nms), floor)
@@ -726,7 +904,7 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
                  tta:bool=False, # flip test-time augmentation on the validation runs
                  nms:float=0.5, # NMS kernel: 2 floor(nms r) + 1 voxels
                  **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
-                ) -> Learner:
+                ) -> Learner: # the trained learner; the picker file and run folder are in `out`
     "Train a particle picker on a copick project; `picker.pt` (with tuned thresholds), metrics.json and the run's files go to `out`."
     precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     if model not in MODELS: raise ValueError(f"model must be one of {MODELS}, got {model!r}")
@@ -796,7 +974,8 @@ def train_picker(project, # a copick config JSON or project folder, or a `Copick
     return learn
 
 # %% ../nbs/27_cryoet.ipynb #7ae88539
-def load_picker(path) -> tuple:
+def load_picker(path, # a `picker.pt` written by `train_picker` (or its loaded dict)
+               ) -> tuple:
     "(model, meta) of a `picker.pt` written by `train_picker`."
     ck = read_model_file(path, ('UNet3D', 'TokenTransformer3D'))
     if 'thresholds' not in (ck.get('meta') or {}): raise DataError("not a picker model file (no thresholds in its meta): train one with train_picker / emssl pick train", path)
@@ -808,9 +987,14 @@ def predict_picks(model, # a picker.pt path, or (model, meta)
                   runs=None, # runs (default: all)
                   csv=None, # write the Kaggle submission CSV here
                   copick_out=None, # write copick pick JSONs under this overlay root (True: the project's own overlay)
-                  user_id:str='emssl', session_id:str='0', # who the written picks are by
+                  user_id:str='emssl', # copick user id of the written picks
+                  session_id:str='0', # copick session id of the written picks
                   thresholds:dict=None, # per-class score thresholds (default: the model's tuned ones)
-                  overlap:float=None, bs:int=4, tta:bool=None, device=None, progress:bool=False,
+                  overlap:float=None, # sliding-window overlap (default: the model's)
+                  bs:int=4, # windows per forward pass
+                  tta:bool=None, # flip test-time augmentation (default: the model's)
+                  device=None, # run the model there (default: where its weights are)
+                  progress:bool=False, # print progress per run and per row of windows
                   figure=None, # write a figure of the picks over slices of the first run here (PNG)
                  ) -> dict:
     "Pick particles in every run of `project` with a trained picker: {run: DataFrame of picks (voxels, score)}; optional CSV, copick JSON and figure."
@@ -841,7 +1025,14 @@ def predict_picks(model, # a picker.pt path, or (model, meta)
     if figure is not None and runs: show_picks(tomos[0], out[runs[0]], radii, title=runs[0], path=figure)
     return out
 
-def show_picks(volume, picks:pd.DataFrame, radii:dict, z=None, n:int=3, title:str=None, path=None):
+def show_picks(volume, # the tomogram (Z, Y, X): a `Volume` or an array
+               picks:pd.DataFrame, # picks: particle_type, z, y, x in voxels
+               radii:dict, # {class: radius in voxels}: the classes drawn and their circles
+               z=None, # one z slice to show (default: `n` across the middle half)
+               n:int=3, # how many z slices (when `z` is None)
+               title:str=None, # the figure's title
+               path=None, # save the figure there (PNG) and close it
+              ):
     "`n` z slices of `volume` with the picks whose spheres cut them drawn as circles, coloured by class; saved to `path` if given."
     import matplotlib; import matplotlib.pyplot as plt
     Z = volume.shape[0]
@@ -868,9 +1059,15 @@ def show_picks(volume, picks:pd.DataFrame, radii:dict, z=None, n:int=3, title:st
 def score_picks(project, # the copick project with the reference picks
                 picks, # a submission CSV, or {run: DataFrame of voxel picks}, or None to read copick picks of `user_id` / `session_id`
                 runs=None, # the runs to score (default: every run with reference picks)
-                truth_user_id:str=None, truth_session_id:str=None, # whose picks are the reference
-                user_id:str=None, session_id:str=None, # whose copick picks are scored, when `picks` is None
-                level:int=0, beta:float=4., distance_factor:float=0.5, matching:str='official') -> tuple:
+                truth_user_id:str=None, # whose picks are the reference (default: the project's `user_id`, else every user's)
+                truth_session_id:str=None, # which session's picks are the reference (default: the project's `session_id`, else every one)
+                user_id:str=None, # whose copick picks are scored, when `picks` is None
+                session_id:str=None, # which session's copick picks are scored (default: every session's)
+                level:int=0, # OME-Zarr scale level whose voxels a `picks` dict is in
+                beta:float=4., # β of the F-beta (4, the CZII score's: recall counts more)
+                distance_factor:float=0.5, # a pick hits a reference within this × the particle's radius
+                matching:str='official', # 'official' (a pick may hit several references) or 'one-to-one'
+               ) -> tuple:
     "(weighted CZII F-beta, per-class DataFrame of TP, FP, FN, precision, recall, F-beta) of picks against the project's reference picks."
     proj = _project(project, user_id=truth_user_id, session_id=truth_session_id)
     if picks is None:
@@ -896,7 +1093,13 @@ def score_picks(project, # the copick project with the reference picks
     return score, table
 
 # %% ../nbs/27_cryoet.ipynb #56de0248
-def intensity_candidates(volume, names:list, radii_vox:dict, sigma:float=1., nms:float=0.5, floor:float=0.5) -> pd.DataFrame:
+def intensity_candidates(volume, # the tomogram (Z, Y, X): a `Volume` or an array, read whole
+                         names:list, # the classes: every peak is a candidate of each
+                         radii_vox:dict, # {name: particle radius in voxels}, for the NMS kernels
+                         sigma:float=1., # Gaussian smoothing σ in voxels
+                         nms:float=0.5, # NMS kernel: 2 floor(nms r) + 1 voxels
+                         floor:float=0.5, # lowest peak, in standard deviations of the smoothed inverted tomogram
+                        ) -> pd.DataFrame:
     "Threshold-and-NMS baseline: peaks of the smoothed, inverted, normalised tomogram ≥ `floor` as candidates of every class."
     from scipy import ndimage
     a = np.asarray(volume[:] if hasattr(volume, 'read') else volume, np.float32)

@@ -34,8 +34,17 @@ def _read(v, start, size, pad):
 # %% ../nbs/04_data.ipynb #ebd7952d
 class RandomCrops(torch.utils.data.Dataset):
     "`n` random crops of `size` (z, y, x) per epoch from `volumes`, deterministic by `seed`."
-    def __init__(self, volumes, size, n:int=1000, seed:int=0, pad:bool=False, max_pad:float=0.5, pad_value=0,
-                 min_std:float=1e-3, max_tries:int=20, weights=None):
+    def __init__(self, volumes, # a volume or a list: paths or URLs (`open_volume`), open `Volume`s or (z, y, x) arrays
+                 size, # crop size (z, y, x) voxels, or one number for a cube
+                 n:int=1000, # crops per epoch (the dataset's length)
+                 seed:int=0, # with the epoch and the item index, seeds each crop: the same seed gives the same crops
+                 pad:bool=False, # allow crops larger than a volume, zero-padded (otherwise a `DataError`)
+                 max_pad:float=0.5, # reject crops with more than this fraction of voxels equal to `pad_value`
+                 pad_value=0, # the value `accept` counts as padding (the padding itself is always 0)
+                 min_std:float=1e-3, # reject crops whose std is below this (nearly constant)
+                 max_tries:int=20, # draws per item before a `DataError`
+                 weights=None, # relative chance of drawing from each volume (default: its voxel count)
+                ):
         self.vols, self.size, self.n, self.seed, self.pad = _as_volumes(volumes), zyx(size, 'crop size'), int(n), int(seed), pad
         self.max_pad, self.pad_value, self.min_std, self.max_tries, self.epoch = max_pad, pad_value, min_std, max_tries, 0
         for v in self.vols:
@@ -47,17 +56,23 @@ class RandomCrops(torch.utils.data.Dataset):
     def __len__(self): return self.n
     def __iter__(self):   # the `n` items of the epoch (a map-style Dataset would otherwise be indexed without end)
         return (self[i] for i in range(len(self)))
-    def set_epoch(self, epoch:int): self.epoch = int(epoch)
-    def rng(self, i): return np.random.default_rng([self.seed, self.epoch, int(i)])
-    def position(self, rng, v):
+    def set_epoch(self, epoch:int, # the epoch whose crops to draw (`SetEpoch` sets it at the start of each)
+                 ): self.epoch = int(epoch)
+    def rng(self, i, # the item index
+           ): return np.random.default_rng([self.seed, self.epoch, int(i)])
+    def position(self, rng, # the `np.random.Generator` to draw from
+                 v, # the volume (anything with a (z, y, x) `shape`)
+                ):
         "A random start (z, y, x) of a crop inside volume `v` (or overlapping it, when padding)."
         lo = [0 if s <= d else d - s for s, d in zip(self.size, v.shape)]
         return tuple(int(rng.integers(l, max(d - s, l) + 1)) for l, s, d in zip(lo, self.size, v.shape))
-    def accept(self, crop) -> bool:
+    def accept(self, crop, # a (z, y, x) crop
+              ) -> bool:
         "False for crops that are mostly padding or nearly constant."
         if np.mean(crop == self.pad_value) > self.max_pad: return False
         return float(crop.std()) >= self.min_std
-    def sample(self, i):
+    def sample(self, i, # the item index
+              ):
         "(volume index, start, crop) of item `i`."
         rng = self.rng(i)
         for _ in range(self.max_tries):
@@ -71,21 +86,30 @@ class RandomCrops(torch.utils.data.Dataset):
         return (torch.from_numpy(np.ascontiguousarray(self.sample(i)[2]))[None],)
 
 # %% ../nbs/04_data.ipynb #cd1a6a14
-def max_shift(size, min_overlap:float) -> tuple:
+def max_shift(size, # crop size (z, y, x) voxels, or one number for a cube
+              min_overlap:float, # the smallest fraction of a crop's voxels the two crops share, in (0, 1]
+             ) -> tuple:
     "Largest per-axis shift (z, y, x) that keeps the overlap of two crops of `size` at least `min_overlap`."
     if not 0 < min_overlap <= 1: raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap}")
     return tuple(int(s * (1 - min_overlap ** (1 / 3))) for s in zyx(size))
 
-def overlap(shift, size) -> float:
+def overlap(shift, # (z, y, x) voxels from one crop's start to the other's
+            size, # crop size (z, y, x) voxels, or one number for a cube
+           ) -> float:
     "Fraction of voxels two crops of `size` share when one is shifted by `shift` (z, y, x)."
     return float(np.prod([max(s - abs(d), 0) / s for d, s in zip(shift, zyx(size))]))
 
 class CropPairs(RandomCrops):
     "Pairs of crops of `size` whose overlap is at least `min_overlap`; items are (crop1, crop2)."
-    def __init__(self, volumes, size, min_overlap:float=0.4, **kwargs):
+    def __init__(self, volumes, # a volume or a list, as `RandomCrops` takes them
+                 size, # crop size (z, y, x) voxels, or one number for a cube
+                 min_overlap:float=0.4, # the smallest fraction of a crop's voxels the two crops of a pair share, in (0, 1]
+                 **kwargs, # `RandomCrops` options (n, seed, pad, max_pad, min_std, max_tries, weights, ...)
+                ):
         super().__init__(volumes, size, **kwargs)
         self.min_overlap, self.max_shift = min_overlap, max_shift(self.size, min_overlap)
-    def sample_pair(self, i):
+    def sample_pair(self, i, # the item index
+                   ):
         "(volume index, start 1, start 2, crop 1, crop 2) of item `i`."
         rng = self.rng(i)
         for _ in range(self.max_tries):
@@ -104,7 +128,14 @@ class CropPairs(RandomCrops):
 # %% ../nbs/04_data.ipynb #6585e5ca
 class MaskCrops(RandomCrops):
     "Crops of `size` from `volume` containing at least `min_voxels` of `mask` (== `label`, or > 0)."
-    def __init__(self, volume, mask, size, label=None, min_voxels:int=1, fallback:str='random', **kwargs):
+    def __init__(self, volume, # one volume: a path or URL, an open `Volume` or a (z, y, x) array
+                 mask, # its mask or labels, the same shape (path, `Volume` or array), read whole to find the structure
+                 size, # crop size (z, y, x) voxels, or one number for a cube
+                 label=None, # the structure's id in `mask` (default: any voxel > 0)
+                 min_voxels:int=1, # structure voxels each crop must hold
+                 fallback:str='random', # after `max_tries` misses: 'random', a random crop (counted in `n_fallback`); 'error', a `DataError`
+                 **kwargs, # `RandomCrops` options (n, seed, pad, max_tries, ...)
+                ):
         super().__init__(volume, size, **kwargs)
         if len(self.vols) != 1: raise ValueError("MaskCrops takes one volume and its mask")
         self.mask = _as_volumes(mask)[0]
@@ -118,7 +149,8 @@ class MaskCrops(RandomCrops):
             raise DataError(f"the mask has no voxels of the structure ({'label ' + str(label) if label is not None else 'mask > 0'})", _name(self.mask))
         self.label, self.min_voxels, self.fallback, self.n_fallback = label, int(min_voxels), fallback, 0
     def _count(self, mc): return int(((mc == self.label) if self.label is not None else (mc > 0)).sum())
-    def sample(self, i):
+    def sample(self, i, # the item index
+              ):
         "(start, image crop, mask crop, fell back?) of item `i`."
         rng, v = self.rng(i), self.vols[0]
         for _ in range(self.max_tries):
@@ -143,7 +175,9 @@ class MaskCrops(RandomCrops):
 class ToFloat(Callback):
     "Convert input batches to float32 on their device: integers scaled to [0, 1], floats cast; then `(x - mean) / std`."
     order = 2
-    def __init__(self, mean:float=None, std:float=None): self.mean, self.std = mean, std
+    def __init__(self, mean:float=None, # subtracted after the conversion (integers to [0, 1], floats as they are) (default: no normalisation)
+                 std:float=None, # divides after `mean` is subtracted (None or 0: 1)
+                ): self.mean, self.std = mean, std
     def _f(self, x):
         if x.is_floating_point(): x = x.float()   # float64 (and float16) volumes train in float32
         else: x = x.float() / (torch.iinfo(x.dtype).max if x.dtype != torch.bool else 1)
@@ -165,7 +199,7 @@ def crop_dls(train, # the training crop sampler, or any map-style dataset
              device=None, # where batches go (default: the best available)
              n_inp:int=1, # inputs per item: 2 for crop pairs
              **kwargs, # to fastai's `DataLoader`
-            ) -> DataLoaders:
+            ) -> DataLoaders: # train and valid loaders on `device`
     "fastai `DataLoaders` over crop samplers (`RandomCrops`, `CropPairs`, `MaskCrops`, or any map-style dataset)."
     from emssl.core import default_device
     device = default_device(device)

@@ -54,7 +54,8 @@ def _labels(labels, n:int, what:str='embeddings') -> np.ndarray:
     return y
 
 # %% ../nbs/25_evaluate.ipynb #e6d2adf1
-def encoder_features(model:torch.nn.Module):
+def encoder_features(model:torch.nn.Module, # an emssl model (SimCLRNet, BYOLNet, MAE3D, ConvMAE3D, UNet3D, an encoder...), DDP-wrapped or not
+                    ):
     "The function x -> (B, F) pooled features of any emssl model's encoder: SimCLR's `embed`, a U-Net encoder's `features`, a ViT's mean token."
     m = getattr(model, 'module', model)
     if hasattr(m, 'embed') and not hasattr(m, 'forward_tokens'): return m.embed        # SimCLRNet (a ViT's `embed` is its patch embedding)
@@ -63,7 +64,12 @@ def encoder_features(model:torch.nn.Module):
     if hasattr(enc, 'forward_tokens'): return lambda x: enc(x).mean(1)                # ViT3D: the mean of its tokens
     return m
 
-def embed_dataset(model:torch.nn.Module, items, bs:int=16, device=None, tfm=None) -> np.ndarray:
+def embed_dataset(model:torch.nn.Module, # the model whose `encoder_features` embed the items
+                  items, # a dataset or sequence of (C, Z, Y, X) tensors or arrays, or of tuples whose first element is one
+                  bs:int=16, # items per batch
+                  device=None, # where to run the model (default: the device of its parameters)
+                  tfm=None, # applied to each batch on the device before the model (default: `ToFloat`: integers scaled to [0, 1])
+                 ) -> np.ndarray:
     "(N, F) float32 embeddings of `items` by `model.embed` (or `model`) in eval mode, without gradients."
     model = getattr(model, 'module', model)
     f = encoder_features(model)
@@ -83,7 +89,12 @@ def embed_dataset(model:torch.nn.Module, items, bs:int=16, device=None, tfm=None
     return torch.cat(out).numpy()
 
 # %% ../nbs/25_evaluate.ipynb #f4bb5c0d
-def knn_accuracy(train_emb, train_labels, test_emb, test_labels, k:int=5) -> float:
+def knn_accuracy(train_emb, # the reference embeddings (N, F)
+                 train_labels, # their N labels
+                 test_emb, # the embeddings to classify (M, F)
+                 test_labels, # their M true labels
+                 k:int=5, # neighbours that vote (at most N); ties go to the class of larger summed similarity
+                ) -> float:
     "Accuracy of cosine kNN (majority of `k` neighbours) of `test_emb` against `train_emb` with `train_labels`."
     tr, te = (F.normalize(torch.as_tensor(np.asarray(e), dtype=torch.float32), dim=1) for e in (train_emb, test_emb))
     ytr, yte = np.asarray(train_labels), np.asarray(test_labels)
@@ -112,7 +123,13 @@ class _KNNMetric(Metric):
 class KNNMonitor(Callback):
     "Cosine kNN accuracy of the backbone's embeddings of labelled `valid_items` against `train_items`, each epoch."
     order = 40   # before the Recorder (50) reads its metrics after validation
-    def __init__(self, train_items, valid_items, k:int=5, bs:int=16, every:int=1):
+    def __init__(self,
+                 train_items, # the labelled reference items: (input, label) pairs
+                 valid_items, # the labelled items classified against them: (input, label) pairs
+                 k:int=5, # neighbours that vote (`knn_accuracy`)
+                 bs:int=16, # items per batch when embedding
+                 every:int=1, # measure every `every` epochs (NaN in the others)
+                ):
         self.train_items, self.valid_items, self.k, self.bs, self.every = train_items, valid_items, k, bs, every
         self.values, self._metric, self._fitting = [], _KNNMetric(self), False
     def before_fit(self):
@@ -131,7 +148,13 @@ class KNNMonitor(Callback):
         self.values.append(self.accuracy() if (self.epoch + 1) % self.every == 0 else float('nan'))
 
 # %% ../nbs/25_evaluate.ipynb #f12e8667
-def linear_probe_accuracy(train_emb, train_labels, test_emb, test_labels, C:float=1.0, max_iter:int=1000) -> float:
+def linear_probe_accuracy(train_emb, # the training embeddings (N, F)
+                          train_labels, # their N labels (at least 2 classes, none missing)
+                          test_emb, # the embeddings to classify (M, F)
+                          test_labels, # their M true labels
+                          C:float=1.0, # inverse L2 regularisation strength of the logistic regression
+                          max_iter:int=1000, # the solver's iteration limit
+                         ) -> float:
     "Accuracy on `test_emb` of logistic regression (multinomial, L2 `C`) on standardised `train_emb` features."
     tr, te = _embeddings(train_emb, 'train embeddings'), _embeddings(test_emb, 'test embeddings')
     if tr.shape[1] != te.shape[1]: raise DataError(f"train embeddings have {tr.shape[1]} features, test embeddings {te.shape[1]}")
@@ -142,7 +165,15 @@ def linear_probe_accuracy(train_emb, train_labels, test_emb, test_labels, C:floa
         return float(np.mean(probe.predict(te) == yte))
 
 # %% ../nbs/25_evaluate.ipynb #c79c1855
-def probe_cv(emb, labels, method:str='linear', folds:int=5, seed:int=0, k:int=5, C:float=1.0, per_fold:bool=False):
+def probe_cv(emb, # the embeddings (N, F)
+             labels, # their N labels (at least 2 classes, each with at least `folds` items)
+             method:str='linear', # 'knn' (cosine kNN) or 'linear' (logistic-regression probe)
+             folds:int=5, # folds of the stratified cross-validation (at least 2)
+             seed:int=0, # seed of the shuffle into folds
+             k:int=5, # kNN neighbours ('knn')
+             C:float=1.0, # inverse L2 regularisation strength of the probe ('linear')
+             per_fold:bool=False, # return the array of per-fold accuracies instead of their mean
+            ):
     "Mean (or per-fold with `per_fold`) stratified `folds`-fold accuracy of `method` 'knn' (cosine, `k`) or 'linear' (probe, `C`)."
     if method not in ('knn', 'linear'): raise ValueError(f"method must be 'knn' or 'linear', got {method!r}")
     x = _embeddings(emb); y = _labels(labels, len(x))
@@ -158,7 +189,12 @@ def probe_cv(emb, labels, method:str='linear', folds:int=5, seed:int=0, k:int=5,
     return np.array(accs) if per_fold else float(np.mean(accs))
 
 # %% ../nbs/25_evaluate.ipynb #1479b59f
-def kmeans_silhouette(emb, k=None, seed:int=0, metric:str='cosine', sample_size:int=5000) -> tuple:
+def kmeans_silhouette(emb, # the embeddings (N, F)
+                      k=None, # the cluster count(s) to try: an int or an iterable, each in 2..N-1 (default: 2..min(10, N-1))
+                      seed:int=0, # seed of KMeans and of the silhouette's sample
+                      metric:str='cosine', # 'cosine' (KMeans on unit vectors, cosine silhouette) or 'euclidean'
+                      sample_size:int=5000, # the silhouette is computed on a random sample of this many items when N is larger
+                     ) -> tuple:
     "(best k, silhouette, cluster labels) of KMeans over `k` (int or range; default 2..10) by mean silhouette; `metric` 'cosine' or 'euclidean'."
     if metric not in ('cosine', 'euclidean'): raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
     x = _embeddings(emb); n = len(x)
@@ -180,7 +216,11 @@ def kmeans_silhouette(emb, k=None, seed:int=0, metric:str='cosine', sample_size:
     return best
 
 # %% ../nbs/25_evaluate.ipynb #d4aeedba
-def hopkins(emb, m:int=None, seed:int=0, power:bool=False) -> float:
+def hopkins(emb, # the embeddings (N, F), N >= 2
+            m:int=None, # number of uniform probe points and of sampled data points, 1..N (default: 10% of N, at least 1)
+            seed:int=0, # seed of the probes and the sample
+            power:bool=False, # sum distances to the power d (the non-constant features) as in the original definition; False: plain distances
+           ) -> float:
     "Hopkins statistic: ~0.5 for uniform random data, → 1 clustered, < 0.5 regular; `m` samples (default 10%), distances to the power d with `power`."
     from scipy.special import logsumexp
     x = _embeddings(emb); n = len(x)
@@ -202,7 +242,13 @@ def hopkins(emb, m:int=None, seed:int=0, power:bool=False) -> float:
     return float(1 / (1 + np.exp(lw - lu)))
 
 # %% ../nbs/25_evaluate.ipynb #1956a4e9
-def umap_embedding(emb, seed:int=0, n_neighbors:int=15, min_dist:float=0.1, metric:str='cosine', **kwargs) -> np.ndarray:
+def umap_embedding(emb, # the embeddings (N, F), N >= 5
+                   seed:int=0, # UMAP's random state (which makes umap-learn single-threaded)
+                   n_neighbors:int=15, # UMAP neighbourhood size (at most N - 1)
+                   min_dist:float=0.1, # UMAP's least distance between points in the plot
+                   metric:str='cosine', # the distance between embeddings
+                   **kwargs, # further `umap.UMAP` options
+                  ) -> np.ndarray: # the (N, 2) UMAP coordinates
     "(N, 2) float32 UMAP of the embeddings (cosine metric by default); reproducible with `seed`."
     x = _embeddings(emb)
     if len(x) < 5: raise DataError(f"UMAP needs at least 5 embeddings, got {len(x)}")
@@ -234,8 +280,17 @@ def _class_order(v:pd.Series) -> list:
     try: return sorted(u)
     except TypeError: return u
 
-def plot_embedding(xy, meta=None, color=None, ax=None, title:str=None, s:float=None, categorical:bool=None,
-                   cmap:str=None, max_classes:int=20, figsize=(6, 5)):
+def plot_embedding(xy, # the (N, 2) coordinates (a UMAP, say)
+                   meta=None, # the metadata table, one row per item, for a column name in `color`
+                   color=None, # a `meta` column name, or N values (missing ones grey) (default: one colour)
+                   ax=None, # the matplotlib axes to draw in (default: a new figure)
+                   title:str=None, # the title (default: the name of `color`)
+                   s:float=None, # marker size (default: 3000 / N, within 2..30)
+                   categorical:bool=None, # True: classes with a legend; False: numbers with a colour bar (default: from the values)
+                   cmap:str=None, # matplotlib colour map (default: tab10, tab20 or turbo for classes, viridis for numbers)
+                   max_classes:int=20, # integer values with at most this many distinct ones count as classes (when `categorical` is None)
+                   figsize=(6, 5), # size in inches of a new figure
+                  ):
     "Scatter of 2-D `xy` coloured by `color` (a `meta` column or values): legend for classes, colour bar for numbers; returns the figure."
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -274,7 +329,10 @@ def plot_embedding(xy, meta=None, color=None, ax=None, title:str=None, s:float=N
     ax.set_xticks([]); ax.set_yticks([]); ax.set_aspect('equal', adjustable='datalim')
     return fig
 
-def save_figure(fig, path, dpi:int=150) -> Path:
+def save_figure(fig, # the matplotlib figure
+                path, # the file to write; its suffix names the format (none: PNG)
+                dpi:int=150, # resolution of raster formats
+               ) -> Path:
     "Write `fig` to `path` (format from the suffix, PNG by default) through a temporary file."
     path = Path(path); fmt = path.suffix[1:].lower() or 'png'
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -321,7 +379,9 @@ def _restore(values, missing, dtype:str) -> pd.Series:
     if missing is not None and missing.any(): v = v.astype(object).where(~missing, np.nan)
     return v.astype(dtype)
 
-def embeddings_table(emb, meta=None) -> pd.DataFrame:
+def embeddings_table(emb, # the embeddings (N, F)
+                     meta=None, # the metadata table (or anything `pd.DataFrame` takes), N rows of numbers, booleans or strings
+                    ) -> pd.DataFrame:
     "One table: the metadata columns, then the features `emb_0 … emb_{F-1}` (float32)."
     x = np.asarray(emb, dtype=np.float32)
     if x.ndim != 2: raise DataError(f"embeddings must be a 2-D array (N items, F features), found shape {x.shape}")
@@ -389,7 +449,10 @@ def _format(path:Path):
     if f is None: raise DataError(f"unknown embeddings format {path.suffix!r}: use one of {sorted(_FORMATS)}", path)
     return f
 
-def save_embeddings(path, emb, meta=None) -> Path:
+def save_embeddings(path, # the file to write: .h5/.hdf5 or .csv
+                    emb, # the embeddings (N, F), finite
+                    meta=None, # the metadata table, N rows of numbers, booleans, strings or categoricals of strings
+                   ) -> Path:
     "Write (N, F) embeddings with their metadata table to `path` (.h5/.hdf5 or .csv), atomically."
     path = Path(path); write = _format(path)[0]
     x = _embeddings(emb).astype(np.float32); meta = _meta_frame(meta, len(x))
@@ -401,7 +464,8 @@ def save_embeddings(path, emb, meta=None) -> Path:
         if tmp.exists(): tmp.unlink()
     return path
 
-def load_embeddings(path) -> tuple:
+def load_embeddings(path, # a .h5/.hdf5 or .csv file written by `save_embeddings` (or a CSV with columns emb_0, emb_1, ...)
+                   ) -> tuple:
     "(embeddings (N, F) float32, metadata DataFrame) from a file written by `save_embeddings`."
     path = Path(path); read = _format(path)[1]
     if not path.exists(): raise DataError("embeddings file not found", path)
@@ -410,7 +474,9 @@ def load_embeddings(path) -> tuple:
 # %% ../nbs/25_evaluate.ipynb #90b04de0
 def _scalar(x) -> bool: return x is None or isinstance(x, (str, bool, int, float, np.bool_, np.number))
 
-def records_table(records, skip=('cube', 'info')) -> pd.DataFrame:
+def records_table(records, # a list of dicts, one per item (such as the records of `synapse_cubes`)
+                  skip=('cube', 'info'), # fields left out
+                 ) -> pd.DataFrame:
     "Metadata table of `records` (dicts): scalar fields as columns, `*_zyx` triples as `*_z`, `*_y`, `*_x`; other fields left out."
     keys = list(dict.fromkeys(k for r in records for k in r if k not in skip))
     cols = {}
@@ -422,8 +488,16 @@ def records_table(records, skip=('cube', 'info')) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.RangeIndex(len(records)))
 
 # %% ../nbs/25_evaluate.ipynb #1e4ef6c0
-def evaluate_embeddings(emb, meta=None, label=None, k:int=5, folds:int=5, seed:int=0, n_clusters=None,
-                        metric:str='cosine', C:float=1.0) -> dict:
+def evaluate_embeddings(emb, # the embeddings (N, F)
+                        meta=None, # the metadata table, one row per item, for a column name in `label`
+                        label=None, # a `meta` column name or N labels for the accuracies; rows without a label are left out (default: no accuracies)
+                        k:int=5, # kNN neighbours
+                        folds:int=5, # folds of the stratified cross-validation
+                        seed:int=0, # seed of the folds, KMeans and the Hopkins statistic
+                        n_clusters=None, # KMeans cluster count(s) to try: an int or an iterable (default: 2..min(10, N-1))
+                        metric:str='cosine', # KMeans and silhouette: 'cosine' or 'euclidean'
+                        C:float=1.0, # inverse L2 regularisation strength of the linear probe
+                       ) -> dict:
     "Metrics of the embeddings: n, dim; with `label` cross-validated kNN and linear-probe accuracy; KMeans k and silhouette; Hopkins."
     x = _embeddings(emb); n = len(x)
     out = dict(n=n, dim=int(x.shape[1]), label=None, n_labelled=None, n_classes=None, chance=None, knn_acc=None,
@@ -441,6 +515,10 @@ def evaluate_embeddings(emb, meta=None, label=None, k:int=5, folds:int=5, seed:i
     out.update(kmeans_k=int(kk), silhouette=float(sil), hopkins=hopkins(x, seed=seed))
     return out
 
-def compare_embeddings(embs:dict, meta=None, label=None, **kwargs) -> pd.DataFrame:
+def compare_embeddings(embs:dict, # {name: embeddings (N, F)}, all of the same N items in the same order
+                       meta=None, # the metadata table of those items
+                       label=None, # a `meta` column name or N labels for the accuracies
+                       **kwargs, # further `evaluate_embeddings` options (k, folds, seed, n_clusters, metric, C)
+                      ) -> pd.DataFrame: # one row of scores per embedding
     "`evaluate_embeddings` of each of {name: embeddings} (of the same items), one row per name."
     return pd.DataFrame({name: evaluate_embeddings(e, meta, label, **kwargs) for name, e in embs.items()}).T.infer_objects()

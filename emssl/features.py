@@ -23,14 +23,16 @@ def _kind(enc) -> str:
         if any(c.__name__ == k for c in type(enc).__mro__): return k
     raise DataError(f"features need a ViT3D, UNetEncoder3D or ResNet3D encoder, found a {type(enc).__name__}")
 
-def encoder_layers(enc) -> list:
+def encoder_layers(enc, # an encoder: a `ViT3D`, `UNetEncoder3D` or `ResNet3D` (or a subclass)
+                  ) -> list:
     "The names of `enc`'s layers, in order: `block1`… (ViT3D), `level0`… (UNetEncoder3D), `stem`, `layer1`… (ResNet3D)."
     k = _kind(enc)
     if k == 'ViT3D': return [f'block{i}' for i in range(1, enc.depth + 1)]
     if k == 'UNetEncoder3D': return [f'level{i}' for i in range(len(enc.channels))]
     return ['stem', 'layer1', 'layer2', 'layer3', 'layer4']
 
-def default_layers(enc) -> list:
+def default_layers(enc, # an encoder: a `ViT3D`, `UNetEncoder3D` or `ResNet3D` (or a subclass)
+                  ) -> list:
     "A middle and a late layer: what probes of self-supervised encoders usually read."
     names = encoder_layers(enc)
     if _kind(enc) == 'ViT3D': return sorted({names[len(names) // 2 - 1], names[-1]}, key=names.index)
@@ -43,7 +45,10 @@ def _check_layers(enc, layers) -> list:
     if bad or not layers: raise ValueError(f"unknown layer(s) {bad or layers} of this {type(enc).__name__}: choose from {names}")
     return layers
 
-def layer_features(enc, x:torch.Tensor, layers) -> dict:
+def layer_features(enc, # an encoder: a `ViT3D`, `UNetEncoder3D` or `ResNet3D` (or a subclass)
+                   x:torch.Tensor, # the input batch (B, C, Z, Y, X), normalised as the encoder was trained (ViT3D: sides multiples of the patch)
+                   layers, # a layer name or a list of them, from `encoder_layers(enc)`
+                  ) -> dict:
     "{layer: (B, C, z, y, x) map} of the `layers` of encoder `enc` on the batch `x` (B, C, Z, Y, X)."
     layers, k = _check_layers(enc, layers), _kind(enc)
     if k == 'ViT3D':
@@ -60,7 +65,8 @@ def layer_features(enc, x:torch.Tensor, layers) -> dict:
     for i in range(1, last + 1): h = getattr(enc, f'layer{i}')(h); out[f'layer{i}'] = h
     return {l: out[l] for l in layers}
 
-def window_multiple(enc) -> tuple:
+def window_multiple(enc, # an encoder: a `ViT3D`, `UNetEncoder3D` or `ResNet3D` (or a subclass)
+                   ) -> tuple:
     "The multiple (z, y, x) a window's size must be: the patch (ViT), the product of the poolings (U-Net), the total stride (ResNet)."
     k = _kind(enc)
     if k == 'ViT3D': return tuple(enc.patch_size)
@@ -105,8 +111,19 @@ def _windows(enc, shape, window=None, halo=None):
     return window, halo, tuple(w - 2 * h for w, h in zip(window, halo))
 
 @torch.no_grad()
-def extract_features(model, volume, layers=None, window=None, halo=None, bs:int=2, out=None, dtype='float32',
-                     mean:float=None, std:float=None, device=None, progress:bool=True) -> dict:
+def extract_features(model, # an encoder module (a DDP wrapper's module is used), or any emssl model file (its encoder is taken out)
+                     volume, # the volume (Z, Y, X): a `Volume`, a file `open_volume` reads, or an array
+                     layers=None, # a layer name or a list of them, from `encoder_layers` (default: `default_layers`)
+                     window=None, # window size (z, y, x) voxels, a multiple of `window_multiple` (default: the ViT's img_size, else 64; no larger than the volume needs)
+                     halo=None, # voxels of context on each side of a window's core, dropped (one number or z, y, x; default: window/8 rounded down to the multiple)
+                     bs:int=2, # windows per forward pass
+                     out=None, # a `.zarr` store to stream the maps to (returned as Zarr arrays); None: numpy arrays in memory
+                     dtype='float32', # the maps' dtype
+                     mean:float=None, # normalise the input, after `ToFloat` scales integers to [0, 1], as (x - mean) / std (default: the encoder's `meta`, from its model file)
+                     std:float=None, # see `mean` (used when `mean` is given; None there: 1)
+                     device=None, # where to run (default: `default_device`: CUDA, MPS, then CPU)
+                     progress:bool=True, # show a progress bar over the batches of windows
+                    ) -> dict:
     "{layer: (C, Z, Y, X) map} of encoder `model` (a module or any emssl model file) over `volume`, by windows with a halo."
     enc = load_encoder(model) if isinstance(model, (str, Path)) else getattr(model, 'module', model)
     _kind(enc)

@@ -38,7 +38,13 @@ def _check_encoder(enc:UNetEncoder3D, in_chans=None, channels=None, path=None):
         raise DataError("the checkpoint's encoder does not fit the U-Net asked for (" + '; '.join(
             f"{k}: {a} in the checkpoint, {b} asked for" for k, (a, b) in diff.items()) + ")", path)
 
-def unet_from_checkpoint(checkpoint=None, in_chans:int=None, out_chans:int=1, channels=None, pools=None, decoder:bool=False) -> UNet3D:
+def unet_from_checkpoint(checkpoint=None, # an emssl model file holding a `UNetEncoder3D`, or a module with one (None: a new U-Net)
+                         in_chans:int=None, # input channels: checked against the checkpoint's encoder (default: its own; new: 1)
+                         out_chans:int=1, # output channels (logits); the output layer always starts new
+                         channels=None, # widths per level, finest first: checked against the checkpoint's (default: its own; new: 32-320)
+                         pools=None, # pooling kernels (z, y, x) between levels, for a new U-Net only (default: 2³ each); a checkpoint keeps its own
+                         decoder:bool=False, # also copy the decoder when `checkpoint` holds a whole U-Net
+                        ) -> UNet3D:
     "A `UNet3D` around the `UNetEncoder3D` of `checkpoint` (an emssl model file holding one, or a module; None: from scratch); `decoder`: its decoder too, if it has one."
     if checkpoint is None: return UNet3D(in_chans or 1, out_chans, channels or (32, 64, 128, 256, 320), pools)
     enc = unet_encoder(checkpoint)
@@ -56,7 +62,10 @@ def _open(v, what, ndims=(3,)):
 
 def _name(v): return str(getattr(v, 'path', None) or f"array of shape {tuple(v.shape)}")
 
-def binary_mask(mask, label=None, image=None) -> np.ndarray:
+def binary_mask(mask, # a path, `Volume` or (z, y, x) array
+                label=None, # the mask value of the structure (default: the mask must hold only 0 and 1, or be boolean)
+                image=None, # an opened image (`Volume` or array) whose shape the mask must have (default: not checked)
+               ) -> np.ndarray:
     "`mask` (path, `Volume` or array) as uint8 0/1 (== `label` if given); `DataError` if not binary or not of `image`'s shape."
     m = _open(mask, 'mask')
     if image is not None and tuple(m.shape) != tuple(image.shape):
@@ -85,8 +94,18 @@ def _seed(*k) -> int: return int(np.random.SeedSequence(list(k)).generate_state(
 
 class SegCrops(torch.utils.data.Dataset):
     "`n` crops of `size` per epoch from (image, mask) `pairs`, a fraction `p_fg` holding foreground; deterministic by `seed`."
-    def __init__(self, pairs, size, n:int=1000, p_fg:float=0.5, label=None, seed:int=0, min_voxels:int=1,
-                 fixed:bool=False, weights=None, **kwargs):
+    def __init__(self,
+                 pairs, # (image, mask) pairs, each a path, `Volume` or (z, y, x) array (or one pair)
+                 size, # crop size in voxels: one number, or z y x
+                 n:int=1000, # crops per epoch (the dataset's length)
+                 p_fg:float=0.5, # the chance an item is a crop forced to hold foreground (from a pair that has some), in [0, 1]
+                 label=None, # the mask value of the structure, for masks that are not 0/1
+                 seed:int=0, # seed of the draws; item i of an epoch is the same for the same (seed, epoch, i)
+                 min_voxels:int=1, # least foreground voxels in a forced crop
+                 fixed:bool=False, # the same crops every epoch (validation)
+                 weights=None, # the chance of each pair, one value per pair (default: by voxel count)
+                 **kwargs, # `RandomCrops` options for both kinds of crop (pad, max_pad, pad_value, min_std, max_tries)
+                ):
         if not 0 <= p_fg <= 1: raise ValueError(f"p_fg must be in [0, 1], got {p_fg}")
         self.size, self.n, self.p_fg, self.seed, self.fixed, self.epoch = zyx(size, 'crop size'), int(n), float(p_fg), int(seed), fixed, 0
         self.images, self.masks, self.mask_names = [], [], []
@@ -106,11 +125,15 @@ class SegCrops(torch.utils.data.Dataset):
 
     def __len__(self): return self.n
     def __repr__(self): return f"SegCrops({len(self.images)} pairs, size={self.size}, n={self.n}, p_fg={self.p_fg})"
-    def set_epoch(self, epoch:int):
+    def set_epoch(self,
+                  epoch:int, # the epoch, which (with `seed` and the index) draws each item; ignored when `fixed`
+                 ):
         self.epoch = 0 if self.fixed else int(epoch)
         for c in self.crops + list(self.fg_crops.values()): c.set_epoch(self.epoch)
 
-    def sample(self, i):
+    def sample(self,
+               i, # the item's index in the epoch
+              ):
         "(pair index, start (z, y, x), forced to hold foreground?, image crop, mask crop) of item `i`."
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
         forced = bool(rng.random() < self.p_fg)
@@ -128,7 +151,9 @@ class SegCrops(torch.utils.data.Dataset):
         return torch.from_numpy(np.ascontiguousarray(img))[None], torch.from_numpy(m.astype(np.float32))[None]
 
 # %% ../nbs/26_finetune.ipynb #f81a2ecb
-def find_pairs(folder, mask_suffix:str='_mask') -> list:
+def find_pairs(folder, # a folder of image volumes and their masks
+               mask_suffix:str='_mask', # a mask's name is its image's plus this before the suffix (cell.tif, cell_mask.tif)
+              ) -> list:
     "[(image path, mask path)] of the volumes in `folder`, a mask named as its image plus `mask_suffix` before the suffix."
     folder = Path(folder)
     if not folder.is_dir(): raise DataError("folder not found", folder)
@@ -154,15 +179,35 @@ def find_pairs(folder, mask_suffix:str='_mask') -> list:
     return [pairs[n] for n in sorted(pairs)]
 
 # %% ../nbs/26_finetune.ipynb #65a4d2f5
-def seg_datasets(pairs, size, valid_pairs=None, n:int=256, n_valid:int=64, p_fg:float=0.5, label=None, seed:int=0, **kwargs) -> tuple:
+def seg_datasets(pairs, # training (image, mask) pairs: paths, `Volume`s or (z, y, x) arrays
+                 size, # crop size in voxels: one number, or z y x
+                 valid_pairs=None, # validation (image, mask) pairs (default: the training pairs, other crops)
+                 n:int=256, # training crops per epoch
+                 n_valid:int=64, # validation crops (the same every epoch)
+                 p_fg:float=0.5, # the chance a crop is forced to hold foreground
+                 label=None, # the mask value of the structure, for masks that are not 0/1
+                 seed:int=0, # seed of the training crops (the validation crops' seed is derived from it)
+                 **kwargs, # further `SegCrops` options for both (min_voxels, weights, pad, ...)
+                ) -> tuple: # (training sampler, validation sampler or None)
     "(training, validation) `SegCrops` of `pairs` and `valid_pairs` (else the training pairs, another seed, `fixed`)."
     train = SegCrops(pairs, size, n=n, p_fg=p_fg, label=label, seed=seed, **kwargs)
     valid = SegCrops(valid_pairs if valid_pairs is not None else pairs, size, n=n_valid, p_fg=p_fg, label=label,
                      seed=_seed(seed, 1_000_003), fixed=True, **kwargs)
     return train, valid
 
-def seg_dls(pairs, size, valid_pairs=None, n:int=256, n_valid:int=64, bs:int=4, p_fg:float=0.5, label=None,
-            seed:int=0, device=None, num_workers:int=0, **kwargs):
+def seg_dls(pairs, # training (image, mask) pairs: paths, `Volume`s or (z, y, x) arrays
+            size, # crop size in voxels: one number, or z y x
+            valid_pairs=None, # validation (image, mask) pairs (default: the training pairs, other crops)
+            n:int=256, # training crops per epoch
+            n_valid:int=64, # validation crops (the same every epoch)
+            bs:int=4, # crops per batch
+            p_fg:float=0.5, # the chance a crop is forced to hold foreground
+            label=None, # the mask value of the structure, for masks that are not 0/1
+            seed:int=0, # seed of the training crops (the validation crops' seed is derived from it)
+            device=None, # where batches go (default: the best available)
+            num_workers:int=0, # data-loading worker processes
+            **kwargs, # further `SegCrops` options (min_voxels, weights, pad, ...)
+           ):
     "fastai `DataLoaders` of `SegCrops` from training `pairs` and `valid_pairs` (else the training pairs, another seed)."
     train, valid = seg_datasets(pairs, size, valid_pairs, n, n_valid, p_fg, label, seed, **kwargs)
     return crop_dls(train, valid, bs=bs, num_workers=num_workers, device=device)
@@ -170,20 +215,31 @@ def seg_dls(pairs, size, valid_pairs=None, n:int=256, n_valid:int=64, bs:int=4, 
 # %% ../nbs/26_finetune.ipynb #dc1f5e5d
 class DiceBCELoss:
     "fastai loss: `dice_bce_loss` of logits vs binary masks (`bce_weight` BCE + the rest soft Dice); sigmoid activation."
-    def __init__(self, bce_weight:float=0.5): self.bce_weight = float(bce_weight)
+    def __init__(self,
+                 bce_weight:float=0.5, # the weight of BCE; soft Dice gets the rest
+                ): self.bce_weight = float(bce_weight)
     def __call__(self, pred, targ): return dice_bce_loss(pred, targ, self.bce_weight)
-    def activation(self, x): return torch.sigmoid(x)
-    def decodes(self, x): return (x > 0.5).float()
+    def activation(self,
+                   x, # logits
+                  ): return torch.sigmoid(x)
+    def decodes(self,
+                x, # probabilities (after `activation`)
+               ): return (x > 0.5).float()
     def __repr__(self): return f"DiceBCELoss(bce_weight={self.bce_weight})"
 
-def overlap_scores(tp, n_pred, n_true) -> dict:
+def overlap_scores(tp, # |P∩T|: voxels both predicted and true
+                   n_pred, # |P|: predicted voxels
+                   n_true, # |T|: true voxels
+                  ) -> dict:
     "Dice, IoU, precision and recall from the counts |P∩T|, |P|, |T|; each 1 when its denominator is 0."
     r = lambda a, b: float(a / b) if b > 0 else 1.
     return dict(dice=r(2 * tp, n_pred + n_true), iou=r(tp, n_pred + n_true - tp), precision=r(tp, n_pred), recall=r(tp, n_true))
 
 class _Overlap(Metric):
     "Overlap counts of sigmoid(logits) > `threshold` and binary targets over all batches."
-    def __init__(self, threshold:float=0.5): self.threshold = threshold
+    def __init__(self,
+                 threshold:float=0.5, # a voxel is predicted where sigmoid(logit) > threshold
+                ): self.threshold = threshold
     def reset(self): self.tp = self.n_pred = self.n_true = 0
     def accumulate(self, learn):
         pred, targ = learn.to_detach(learn.pred), learn.to_detach(learn.yb[0])   # gathered from all ranks under DDP
@@ -202,28 +258,53 @@ class BinaryIoU(_Overlap):
     name = 'iou'
 
 # %% ../nbs/26_finetune.ipynb #fb97b74c
-def seg_augment(voxel_size=None, seed=None) -> Augment3D:
+def seg_augment(voxel_size=None, # (z, y, x) nm: quarter turns only in planes of equal voxel size (default: isotropic)
+                seed=None, # seed of the augmentation's own generator (default: unseeded)
+               ) -> Augment3D:
     "Segmentation augmentation: flips, quarter turns (masks follow), brightness/contrast, gamma, Gaussian noise."
     return Augment3D([Flip(p=0.5), Rot90(p=0.5, voxel_size=voxel_size), BrightnessContrast(p=0.5, brightness=0.1, contrast=(0.8, 1.2)),
                       Gamma(p=0.3, gamma=(0.8, 1.25)), GaussianNoise(p=0.2, std=(0., 0.05))], seed=seed)
 
 class Finetune(Callback):
     "The fine-tuning settings of a U-Net learner: a frozen encoder, or the encoder's learning rate as a fraction of the decoder's; norms; the loss's BCE weight."
-    def __init__(self, freeze_encoder:bool=False, encoder_lr_mult:float=1., train_norm:bool=False, bce_weight:float=0.5):
+    def __init__(self,
+                 freeze_encoder:bool=False, # train the decoder only
+                 encoder_lr_mult:float=1., # the encoder's learning rate as a fraction of the decoder's (>= 0)
+                 train_norm:bool=False, # a frozen encoder's norm layers still train (fastai's `train_bn`)
+                 bce_weight:float=0.5, # the loss's BCE weight (recorded; the loss is `DiceBCELoss`)
+                ):
         if not encoder_lr_mult >= 0: raise ValueError(f"encoder_lr_mult must be >= 0, got {encoder_lr_mult}")
         self.freeze_encoder, self.encoder_lr_mult = bool(freeze_encoder), float(encoder_lr_mult)
         self.train_norm, self.bce_weight = bool(train_norm), float(bce_weight)
     @property
     def config(self) -> dict:
         return dict(freeze_encoder=self.freeze_encoder, encoder_lr_mult=self.encoder_lr_mult, train_norm=self.train_norm, bce_weight=self.bce_weight)
-    def lrs(self, lr):
+    def lrs(self,
+            lr, # the decoder's learning rate, or a slice or [encoder, decoder] list, returned as given
+           ):
         "[encoder lr, decoder lr] for the decoder's `lr`; a pair or a slice as given."
         return lr if isinstance(lr, (slice, list, tuple)) else [lr * self.encoder_lr_mult, lr]
 
-def finetune_learner(dls, checkpoint=None, freeze_encoder:bool=False, encoder_lr_mult:float=1., lr:float=1e-3,
-                     train_norm:bool=False, channels=None, in_chans:int=None, out_chans:int=1, augment=True, pools=None, decoder:bool=False,
-                     bce_weight:float=0.5, mean:float=None, std:float=None, precision:str='auto', wd:float=1e-2,
-                     cbs=None, **kwargs) -> Learner:
+def finetune_learner(dls, # `DataLoaders` of (image, mask) crops (`seg_dls`)
+                     checkpoint=None, # an emssl model file or module holding a `UNetEncoder3D` (None: a U-Net from scratch)
+                     freeze_encoder:bool=False, # train the decoder only
+                     encoder_lr_mult:float=1., # the encoder's learning rate as a fraction of the decoder's (0.1: discriminative rates)
+                     lr:float=1e-3, # the decoder's learning rate (or an [encoder, decoder] list or slice, as given)
+                     train_norm:bool=False, # a frozen encoder's norm layers still train (fastai's `train_bn`)
+                     channels=None, # U-Net widths per level (default: the checkpoint's; from scratch 32-320)
+                     in_chans:int=None, # input channels (default: the checkpoint's; from scratch 1)
+                     out_chans:int=1, # output channels (logits)
+                     augment=True, # True: `seg_augment()`; an `Augment3D`; False or None: none (masks follow geometric ops)
+                     pools=None, # pooling kernels (z, y, x) of a U-Net from scratch (default: 2³ each); a checkpoint keeps its own
+                     decoder:bool=False, # also start the decoder from `checkpoint` when it holds a whole U-Net
+                     bce_weight:float=0.5, # the weight of BCE in the loss; soft Dice gets the rest
+                     mean:float=None, # input normalisation, subtracted after integers are scaled to [0, 1] (default: none)
+                     std:float=None, # input normalisation, the divisor after `mean` is subtracted (used only with `mean`)
+                     precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32' (`set_precision`)
+                     wd:float=1e-2, # weight decay (decoupled, Adam)
+                     cbs=None, # further callbacks
+                     **kwargs, # passed on to fastai's `Learner` (path, model_dir, ...)
+                    ) -> Learner: # a learner of the U-Net, not yet trained
     "A fastai `Learner` fine-tuning a `UNet3D` from `checkpoint` (None: from scratch) on (image, mask) crop `dls`."
     ft = Finetune(freeze_encoder, encoder_lr_mult, train_norm, bce_weight)
     model = unet_from_checkpoint(checkpoint, in_chans, out_chans, channels, pools, decoder)
@@ -235,7 +316,11 @@ def finetune_learner(dls, checkpoint=None, freeze_encoder:bool=False, encoder_lr
     set_precision(learn, precision)
     return to_ddp(learn)
 
-def fit_finetune(learn:Learner, epochs:int, lr=None, **kwargs) -> Learner:
+def fit_finetune(learn:Learner, # a learner made by `finetune_learner`
+                 epochs:int, # epochs of the one-cycle schedule
+                 lr=None, # the decoder's peak learning rate, or an [encoder, decoder] list or slice (default: `learn.lr`)
+                 **kwargs, # more `fit_one_cycle` options (cbs, start_epoch, ...)
+                ) -> Learner: # the learner, trained
     "One-cycle training for `epochs` at `lr` (the decoder's; the encoder's × `learn.finetune.encoder_lr_mult`); `kwargs` (`cbs`, `start_epoch`) go to `fit_one_cycle`."
     ft = next((c for c in learn.cbs if isinstance(c, Finetune)), None)
     lr = learn.lr if lr is None else ft.lrs(lr) if ft is not None else lr
@@ -253,8 +338,18 @@ def _net_and_norm(model, mean=None, std=None):
     meta = getattr(net, 'meta', None) or {}   # a model file's normalisation (`load_model`)
     return net, ToFloat(meta.get('mean'), meta.get('std'))
 
-def segment(model, volume, roi_size=64, overlap:float=0.25, bs:int=4, mode:str='gaussian', device=None,
-            mean:float=None, std:float=None, padding_mode:str='replicate', progress:bool=False) -> np.ndarray:
+def segment(model, # a `UNet3D` (DDP-wrapped, or loaded with its normalisation by `load_unet`) or its fine-tuning `Learner`
+            volume, # a path, `Volume` or array: (Z, Y, X), or (C, Z, Y, X) for several input channels
+            roi_size=64, # window size in voxels, one number or z y x, divisible by the U-Net's poolings (shrunk to a small volume)
+            overlap:float=0.25, # overlap of neighbouring windows, a fraction of the window
+            bs:int=4, # windows per batch
+            mode:str='gaussian', # blending of overlapping windows: 'gaussian' or 'constant' (MONAI)
+            device=None, # run the U-Net there, moving it (default: where its parameters are)
+            mean:float=None, # input normalisation, overriding the model's or learner's (with `std`)
+            std:float=None, # input normalisation divisor, overriding the model's or learner's (used only with `mean`)
+            padding_mode:str='replicate', # how a volume smaller than the window is padded (MONAI's `padding_mode`)
+            progress:bool=False, # show a progress bar over the windows
+           ) -> np.ndarray:
     "Sigmoid probabilities (Z, Y, X) float32 of `model` (a U-Net or its `Learner`) over a whole `volume`, by sliding windows."
     net, tf = _net_and_norm(model, mean, std)
     v = _open(volume, 'volume', ndims=(3, 4))
@@ -284,7 +379,13 @@ def segment(model, volume, roi_size=64, overlap:float=0.25, bs:int=4, mode:str='
     return out[0] if out.shape[0] == 1 else out
 
 # %% ../nbs/26_finetune.ipynb #e3ee175b
-def segment_to_file(model, src, dst, roi_size=64, threshold:float=None, **kwargs):
+def segment_to_file(model, # a `UNet3D` or its fine-tuning `Learner` (see `segment`)
+                    src, # the (z, y, x) volume to segment: a path, `Volume` or array
+                    dst, # the file or folder to write; its suffix names the format
+                    roi_size=64, # sliding-window size in voxels, one number or z y x
+                    threshold:float=None, # write the uint8 mask probability > threshold (default: the float32 probabilities)
+                    **kwargs, # further `segment` options (overlap, bs, mode, device, mean, std, padding_mode, progress)
+                   ):
     "Segment the volume `src` and write probabilities (float32) or, with `threshold`, a uint8 mask to `dst`, keeping the voxel size."
     check_output_path(dst, 'segmentation', kind='volume')   # before the compute: an existing folder, a volume format
     v = _open(src, 'volume')
@@ -292,7 +393,14 @@ def segment_to_file(model, src, dst, roi_size=64, threshold:float=None, **kwargs
     out = p if threshold is None else (p > threshold).astype(np.uint8)
     return write_volume(dst, out, voxel_size=getattr(v, 'voxel_size', None))
 
-def evaluate_segmentation(model, image, mask, roi_size=64, label=None, threshold:float=0.5, **kwargs) -> dict:
+def evaluate_segmentation(model, # a `UNet3D` or its fine-tuning `Learner` (see `segment`)
+                          image, # the (z, y, x) image: a path, `Volume` or array
+                          mask, # its true mask, of the same shape: a path, `Volume` or array
+                          roi_size=64, # sliding-window size in voxels, one number or z y x
+                          label=None, # the mask value of the structure, for masks that are not 0/1
+                          threshold:float=0.5, # a voxel is predicted where the probability > threshold
+                          **kwargs, # further `segment` options (overlap, bs, mode, device, mean, std, padding_mode, progress)
+                         ) -> dict: # Dice, IoU, precision and recall
     "{dice, iou, precision, recall} of `segment(model, image)` > `threshold` against `mask` over the whole volume."
     img = _open(image, 'image')
     t = binary_mask(mask, label, img).astype(bool)
@@ -301,12 +409,14 @@ def evaluate_segmentation(model, image, mask, roi_size=64, label=None, threshold
     return overlap_scores(int((p & t).sum()), int(p.sum()), int(t.sum()))
 
 # %% ../nbs/26_finetune.ipynb #2c4daf6e
-def unet_norm(learn_or_net) -> dict:
+def unet_norm(learn_or_net, # a fine-tuning `Learner`, or a U-Net loaded from a model file (`load_model`, `load_unet`)
+             ) -> dict:
     "{'mean', 'std'}: the input normalisation of a fine-tuning learner (its `ToFloat`) or of a loaded U-Net (its `meta`)."
     _, tf = _net_and_norm(learn_or_net)
     return {'mean': tf.mean, 'std': tf.std}
 
-def load_unet(path) -> tuple:
+def load_unet(path, # a U-Net model file (such as `finetune_unet`'s unet.pt)
+             ) -> tuple:
     "(UNet3D, {'mean', 'std'}) of a U-Net model file, such as `finetune_unet`'s unet.pt."
     net = load_model(path, 'UNet3D'); return net, unet_norm(net)
 
@@ -336,7 +446,7 @@ def finetune_unet(pairs, # (image, mask) pairs to train on: paths, Volumes or ar
                   p_fg:float=0.5, # fraction of the crops forced to hold foreground
                   roi_size=None, # sliding-window size for scoring whole validation volumes (default: crop)
                   **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
-                 ) -> Learner:
+                 ) -> Learner: # the trained learner; the model file and run folder are in `out`
     "Fine-tune a `UNet3D` (from `checkpoint`, or from scratch) on labelled (image, mask) `pairs`; `unet.pt`, metrics.json and the run's files go to `out`."
     precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     crop = zyx(crop, 'crop size')

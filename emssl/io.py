@@ -15,22 +15,25 @@ import tensorstore as ts
 from .core import DataError, check_volume, zyx, xyz_to_zyx, zyx_to_xyz, physical_to_voxels, voxels_to_physical
 
 # %% auto #0
-__all__ = ['VOLUME_FORMATS', 'detect_format', 'Volume', 'open_volume', 'read_volume', 'check_output_path', 'write_tiff_slices',
-           'read_tiff_slices', 'write_volume', 'get_subvols_batched', 'read_coords_table', 'write_copick_picks',
-           'read_copick_picks', 'PatchFolder', 'load_sample']
+__all__ = ['VOLUME_FORMATS', 'detect_format', 'ts_context', 'Volume', 'open_volume', 'read_volume', 'check_output_path',
+           'write_tiff_slices', 'read_tiff_slices', 'write_volume', 'get_subvols_batched', 'read_coords_table',
+           'write_copick_picks', 'read_copick_picks', 'PatchFolder', 'load_sample']
 
 # %% ../nbs/01_io.ipynb #c844fdc4
-VOLUME_FORMATS = ('tiff', 'tiff-slices', 'hdf5', 'zarr', 'ome-zarr', 'b2nd', 'npy', 'mrc', 'precomputed')
+VOLUME_FORMATS = ('tiff', 'tiff-slices', 'hdf5', 'zarr', 'ome-zarr', 'b2nd', 'npy', 'mrc', 'precomputed', 'n5')
 
 _SUFFIXES = {'.tif': 'tiff', '.tiff': 'tiff', '.h5': 'hdf5', '.hdf5': 'hdf5', '.hdf': 'hdf5', '.he5': 'hdf5',
-             '.zarr': 'zarr', '.b2nd': 'b2nd', '.npy': 'npy', '.mrc': 'mrc', '.map': 'mrc', '.rec': 'mrc',
+             '.zarr': 'zarr', '.n5': 'n5', '.b2nd': 'b2nd', '.npy': 'npy', '.mrc': 'mrc', '.map': 'mrc', '.rec': 'mrc',
              '.st': 'mrc', '.ali': 'mrc', '.mrcs': 'mrc'}
 _SUPPORTED = ("supported: TIFF (.tif, .tiff), a folder of TIFF slices, HDF5 (.h5, .hdf5, .hdf), Zarr v2/v3 and "
               "OME-Zarr (.zarr), blosc2 (.b2nd), NumPy (.npy), MRC (.mrc, .map, .rec, .st, .ali, .mrcs), neuroglancer "
-              "precomputed (a folder with an 'info' file, or a precomputed:// or file:// URL); or pass format= one of "
+              "precomputed (a folder with an 'info' file), N5 (.n5); URLs (file://, http(s)://, gs://, s3://) of precomputed, Zarr "
+              "(ending in .zarr, or zarr://URL) and N5 (.n5, or n5://URL); or pass format= one of "
               + ", ".join(VOLUME_FORMATS))
 
 def _is_url(path) -> bool: return isinstance(path, str) and '://' in path
+_URL_SCHEMES = ('file://', 'http://', 'https://', 'gs://', 's3://')
+_TS_PREFIX = re.compile(r'^(precomputed|zarr2|zarr3|zarr|n5)://')
 
 def _sniff(p:Path):
     "Format from a file's first bytes, or None."
@@ -41,12 +44,17 @@ def _sniff(p:Path):
     if head[208:212] == b'MAP ': return 'mrc'
     return None
 
-def detect_format(path, writing:bool=False) -> str:
+def detect_format(path, # a file, folder or URL
+                  writing:bool=False, # for a path about to be written: from its name alone, without looking inside
+                 ) -> str:
     "The format name (one of `VOLUME_FORMATS`) of `path`, from its suffix, its contents or its URL scheme."
     if _is_url(path):
-        if path.startswith(('precomputed://', 'file://')): return 'precomputed'
-        raise DataError("unknown volume format: URLs are read as neuroglancer precomputed and need a "
-                        "precomputed:// or file:// prefix (e.g. precomputed://gs://bucket/volume)", path)
+        if m := _TS_PREFIX.match(path): return {'precomputed': 'precomputed', 'n5': 'n5'}.get(m[1], 'zarr')
+        if not path.startswith(_URL_SCHEMES):
+            raise DataError(f"unknown URL scheme; emssl reads {', '.join(_URL_SCHEMES)} URLs through tensorstore, "
+                            "optionally after a format prefix (precomputed://, zarr://, n5://)", path)
+        tail = path.rstrip('/').lower()
+        return 'zarr' if tail.endswith('.zarr') else 'n5' if tail.endswith('.n5') else 'precomputed'
     p = Path(path)
     if writing and p.name.lower().endswith('.ome.zarr'): return 'ome-zarr'
     fmt = _SUFFIXES.get(p.suffix.lower())
@@ -56,6 +64,7 @@ def detect_format(path, writing:bool=False) -> str:
         names = {o.name for o in p.iterdir()}
         if 'info' in names: return 'precomputed'
         if names & {'zarr.json', '.zarray', '.zgroup'}: return 'zarr'
+        if 'attributes.json' in names: return 'n5'
         if any(n.lower().endswith(('.tif', '.tiff')) for n in names): return 'tiff-slices'
     elif not writing and (fmt := _sniff(p)): return fmt
     raise DataError(f"unknown volume format (suffix {p.suffix!r}); {_SUPPORTED}", path)
@@ -76,13 +85,15 @@ def _vs(v):
 
 # %% ../nbs/01_io.ipynb #0ccd0781
 class _Backend:
-    "An open volume: `get(slices)` reads a (z, y, x) box as NumPy; `close()` releases the handles."
-    def __init__(self, arr, voxel_size=None, closers=(), get=None, shape=None, dtype=None, format=None, get_many=None):
+    "An open volume: `get(slices)` reads a (z, y, x) box as NumPy; `start_many(boxes)`, if set, starts reads and returns their futures."
+    def __init__(self, arr, voxel_size=None, closers=(), get=None, shape=None, dtype=None, format=None, start_many=None, chunks=None):
         self.arr, self.voxel_size, self.closers, self.format = arr, voxel_size, list(closers), format
         self.shape = tuple(int(n) for n in (arr.shape if shape is None else shape))
         self.dtype = np.dtype(arr.dtype if dtype is None else dtype)
         self.get = get or (lambda sl: np.array(arr[sl]))  # np.array: a small copy, never a view of a memmap
-        self.get_many = get_many
+        self.start_many = start_many
+        ch = chunks if chunks is not None else getattr(arr, 'chunks', None)
+        self.chunks = tuple(int(c) for c in ch[-3:]) if ch is not None and len(ch) >= 3 else None
     def close(self):
         for c in self.closers:
             try: c()
@@ -281,6 +292,7 @@ def _open_ome(g, path, level):
     return _Backend(arr, vs, get=get, shape=[arr.shape[i] for i in space], format='ome-zarr')
 
 def _open_zarr(path, dataset=None, level=0):
+    if _is_url(path): return _open_ts_zarr(path, dataset, level)   # a server or bucket: tensorstore (below)
     try: node = zarr.open(str(path), mode='r')
     except Exception as e: raise DataError(f"could not be read as Zarr ({type(e).__name__}: {e})", path) from e
     if isinstance(node, zarr.Group) and dataset is not None:
@@ -329,33 +341,97 @@ def _open_mrc(path, dataset=None, level=0):
     return _Backend(m.data, vs, [m.close], format='mrc')
 
 # %% ../nbs/01_io.ipynb #8595619a
-def _ts_kvstore(path) -> str:
-    s = str(path)
-    if s.startswith('precomputed://'): s = s[len('precomputed://'):]
+_TS = {'context': None, 'pid': None, 'cache_mb': None}
+
+def ts_context(cache_mb:float=None, # the bound on decoded chunks kept in memory, MiB (default: the current one, first $EMSSL_TS_CACHE_MB or 512)
+              ) -> ts.Context:
+    "The one tensorstore `Context` that every store emssl opens in this process shares: a chunk cache of at most `cache_mb` MiB."
+    if cache_mb is not None and not (isinstance(cache_mb, (int, float)) and math.isfinite(cache_mb) and cache_mb >= 0):
+        raise ValueError(f"cache_mb must be a number of MiB >= 0, got {cache_mb!r}")
+    if cache_mb is None: cache_mb = _TS['cache_mb'] if _TS['pid'] == os.getpid() else float(os.environ.get('EMSSL_TS_CACHE_MB', 512))
+    if _TS['pid'] != os.getpid() or _TS['cache_mb'] != cache_mb:   # a forked worker makes its own: tensorstore's threads do not survive fork
+        _TS.update(context=ts.Context({'cache_pool': {'total_bytes_limit': int(cache_mb * 2**20)}}), pid=os.getpid(), cache_mb=cache_mb)
+    return _TS['context']
+
+def _ts_kvstore(path, sub:str=None) -> str:
+    "The tensorstore key-value store URL of `path` (a folder or URL, with or without a format prefix), ending in '/'."
+    s = _TS_PREFIX.sub('', str(path))
     if '://' not in s: s = Path(s).absolute().as_uri()
-    return s.rstrip('/') + '/'
+    s = s.rstrip('/') + '/'
+    return s + sub.strip('/') + '/' if sub else s
 
 def _ts_error(e): return str(e).split(' [tensorstore_spec')[0]
 
+def _ts_json(kv:str, key:str):
+    "The JSON object at `key` of the store `kv`, or None if there is none."
+    try: r = ts.KvStore.open(kv, context=ts_context()).result().read(key).result()
+    except Exception: return None
+    if r.state != 'value': return None
+    try: return json.loads(bytes(r.value))
+    except ValueError: return None
+
+def _unit_nm(units) -> list:
+    return [None if u is None or _nm(u.base_unit) is None else float(u.multiplier) * _nm(u.base_unit) for u in units]
+
+def _ts_backend(v, vs, fmt):
+    "A `_Backend` over the tensorstore view `v` (z, y, x, from 0); `start_many` submits every read in one batch and returns their futures."
+    def start_many(sls):
+        with ts.Batch() as batch: return [v[sl].read(batch=batch) for sl in sls]
+    return _Backend(v, vs, get=lambda sl: v[sl].read().result(), shape=v.shape, dtype=v.dtype.numpy_dtype, format=fmt,
+                    start_many=start_many, chunks=v.chunk_layout.read_chunk.shape)
+
 def _open_precomputed(path, dataset=None, level=0):
     _no_dataset(path, dataset, 'neuroglancer precomputed')
-    try: t = ts.open({'driver': 'neuroglancer_precomputed', 'kvstore': _ts_kvstore(path), 'scale_index': level}, read=True).result()
+    try: t = ts.open({'driver': 'neuroglancer_precomputed', 'kvstore': _ts_kvstore(path), 'scale_index': level},
+                     read=True, context=ts_context()).result()
     except Exception as e: raise DataError(f"could not be opened as neuroglancer precomputed ({_ts_error(e)})", path) from e
     if t.shape[3] != 1: raise DataError(f"has {t.shape[3]} channels; emssl reads one (z, y, x) volume at a time", path)
-    nm = [None if u is None or _nm(u.base_unit) is None else float(u.multiplier) * _nm(u.base_unit) for u in t.schema.dimension_units[:3]]
+    nm = _unit_nm(t.schema.dimension_units[:3])
     vs = None if None in nm else tuple(nm[::-1])  # x, y, z → z, y, x
     v = t[..., 0].T
-    v = v[ts.d[:].translate_to[0]]
-    def get_many(sls):
-        if hasattr(ts, 'Batch'):
-            with ts.Batch() as batch: futs = [v[sl].read(batch=batch) for sl in sls]
-        else: futs = [v[sl].read() for sl in sls]
-        return [f.result() for f in futs]
-    return _Backend(v, vs, get=lambda sl: v[sl].read().result(), shape=v.shape, dtype=v.dtype.numpy_dtype,
-                    format='precomputed', get_many=get_many)
+    return _ts_backend(v[ts.d[:].translate_to[0]], vs, 'precomputed')
+
+def _open_n5(path, dataset=None, level=0):
+    _no_levels(path, level, 'N5')
+    try: t = ts.open({'driver': 'n5', 'kvstore': _ts_kvstore(path, dataset)}, read=True, context=ts_context()).result()
+    except Exception as e: raise DataError(f"could not be opened as N5 ({_ts_error(e)})" + ("" if dataset else "; is it a group? pass dataset="), path) from e
+    if t.ndim != 3: raise DataError(f"the N5 dataset has {t.ndim} dimensions; emssl reads 3D (z, y, x) volumes", path)
+    nm = _unit_nm(t.schema.dimension_units)
+    return _ts_backend(t.T, None if None in nm else tuple(nm[::-1]), 'n5')   # N5 lists dimensions x, y, z
+
+def _open_ts_zarr(path, dataset=None, level=0):
+    "A Zarr v2/v3 array or OME-Zarr image at a URL, through tensorstore; `dataset`: the array's path in a group."
+    kv = _ts_kvstore(path, dataset)
+    meta = _ts_json(kv, 'zarr.json')
+    attrs = (meta or {}).get('attributes', {}) if meta else (_ts_json(kv, '.zattrs') or {})
+    is_group = (meta or {}).get('node_type') == 'group' or (meta is None and _ts_json(kv, '.zgroup') is not None)
+    scale = units = None
+    if is_group:
+        ms = _ome_multiscales(attrs)
+        if not (isinstance(ms, list) and ms and isinstance(ms[0], dict) and isinstance(ms[0].get('datasets'), list) and ms[0]['datasets']):
+            raise DataError("is a Zarr group without OME-Zarr multiscales; pass dataset= the path of its 3D array", path)
+        ms, ds = ms[0], ms[0]['datasets']
+        if not 0 <= level < len(ds): raise DataError(f"level {level} not found: the multiscale image has {len(ds)} level(s)", path)
+        axes = [{'name': a} if isinstance(a, str) else a for a in (ms.get('axes') or [])]
+        scale = (_ome_scale(ds[level].get('coordinateTransformations'), f"multiscales[0].datasets[{level}]", len(axes), path)
+                 * _ome_scale(ms.get('coordinateTransformations'), "multiscales[0]", len(axes), path))[-3:] if axes else None
+        units = [_nm(a.get('unit')) for a in axes[-3:]] if axes else None
+        kv = kv + str(ds[level].get('path', level)).strip('/') + '/'
+    else: _no_levels(path, level, 'plain Zarr')
+    t, errs = None, []
+    for driver in ('zarr3', 'zarr'):
+        try: t = ts.open({'driver': driver, 'kvstore': kv}, read=True, context=ts_context()).result(); break
+        except Exception as e: errs.append(_ts_error(e))
+    if t is None: raise DataError(f"could not be opened as Zarr v3 or v2 ({errs[0]}; {errs[1]})", path)
+    if t.ndim < 3 or any(n != 1 for n in t.shape[:-3]):
+        raise DataError(f"the Zarr array has shape {tuple(t.shape)}; emssl reads one (z, y, x) volume (leading axes of size 1 are dropped)", path)
+    v = t[(0,) * (t.ndim - 3)] if t.ndim > 3 else t
+    if scale is not None and units is not None and None not in units: vs = tuple(float(s * u) for s, u in zip(scale, units))
+    else: vs = _vs(attrs.get('voxel_size'))
+    return _ts_backend(v[ts.d[:].translate_to[0]], vs, 'zarr')
 
 _OPENERS = {'tiff': _open_tiff, 'tiff-slices': _open_slices, 'hdf5': _open_hdf5, 'zarr': _open_zarr, 'ome-zarr': _open_zarr,
-            'b2nd': _open_b2nd, 'npy': _open_npy, 'mrc': _open_mrc, 'precomputed': _open_precomputed}
+            'b2nd': _open_b2nd, 'npy': _open_npy, 'mrc': _open_mrc, 'precomputed': _open_precomputed, 'n5': _open_n5}
 
 # %% ../nbs/01_io.ipynb #2dd767d1
 def _index_box(key, shape):
@@ -386,7 +462,11 @@ def _box(lo, hi): return "[" + ", ".join(f"{a}:{b}" for a, b in zip(lo, hi)) + "
 # %% ../nbs/01_io.ipynb #06ba99fe
 class Volume:
     "A lazy (z, y, x) volume on disk: slicing and `read` load only the region asked for. Picklable."
-    def __init__(self, path, dataset:str=None, level:int=0, format:str=None):
+    def __init__(self, path, # a file, folder or URL (file://, http(s)://, gs://, s3://, with an optional format prefix)
+                 dataset:str=None, # the HDF5 dataset, Zarr array or N5 dataset in a container (default: its only 3D one)
+                 level:int=0, # the multiscale level, 0 = full resolution
+                 format:str=None, # one of `VOLUME_FORMATS` (default: from the path and its contents)
+                ):
         self.path = path if _is_url(path) else Path(path)
         self.dataset, self.level = dataset, level
         if format is None: format = detect_format(path)
@@ -420,7 +500,10 @@ class Volume:
         if all(p == slice(0, b - a, 1) for p, a, b in zip(post, lo, hi)): return box
         return box[post].copy()  # an array of its own, not a view of the larger box
 
-    def read(self, start, size, pad:bool=False) -> np.ndarray:
+    def read(self, start, # the box's first voxel (z, y, x); may be negative when `pad`
+             size, # the box's size (z, y, x), or one number for a cube
+             pad:bool=False, # zero-fill what lies outside the volume instead of raising
+            ) -> np.ndarray:
         "The box [start, start+size) (z, y, x); outside the volume: an error, or zeros if `pad`."
         start = tuple(int(s) for s in start); size = zyx(size)
         if len(start) != 3: raise ValueError(f"start needs 3 values (z, y, x), got {start}")
@@ -434,20 +517,32 @@ class Volume:
         if (hi > lo).all(): out[tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))] = self._read_box(lo, hi)
         return out
 
-    def _read_boxes(self, starts, size) -> np.ndarray:
-        "Zero-padded boxes of `size` at each of `starts` (N, 3); tensorstore reads run concurrently."
-        out = np.zeros((len(starts),) + tuple(size), self.dtype)
+    @property
+    def chunks(self):
+        "The storage chunk shape (z, y, x), or None for unchunked files."
+        return self._backend().chunks
+
+    def _start_boxes(self, starts, size):
+        "Start reading zero-padded boxes of `size` at `starts` (N, 3); returns `finish()`, which waits and gives the (N, *size) array."
+        starts = np.asarray(starts, np.int64).reshape(-1, 3)
         jobs = []
-        for i, s in enumerate(np.asarray(starts, int)):
+        for i, s in enumerate(starts):
             lo, hi = np.maximum(s, 0), np.minimum(s + size, self.shape)
             if (hi > lo).all(): jobs.append((i, tuple(slice(a - o, b - o) for a, b, o in zip(lo, hi, s)), lo, hi))
         b = self._backend()
-        if b.get_many is not None:
-            try: res = b.get_many([tuple(slice(a, c) for a, c in zip(lo, hi)) for _, _, lo, hi in jobs])
-            except Exception as e: raise DataError(f"could not read {len(jobs)} boxes ({type(e).__name__}: {e})", self.path) from e
-        else: res = [self._read_box(lo, hi) for _, _, lo, hi in jobs]
-        for (i, dst, _, _), r in zip(jobs, res): out[i][dst] = r
-        return out
+        futs = b.start_many([tuple(slice(a, c) for a, c in zip(lo, hi)) for _, _, lo, hi in jobs]) if b.start_many and jobs else None
+        def finish() -> np.ndarray:
+            out = np.zeros((len(starts),) + tuple(size), self.dtype)
+            try: res = [f.result() for f in futs] if futs is not None else [self._read_box(lo, hi) for _, _, lo, hi in jobs]
+            except DataError: raise
+            except Exception as e: raise DataError(f"could not read {len(jobs)} boxes ({type(e).__name__}: {_ts_error(e)})", self.path) from e
+            for (i, dst, _, _), r in zip(jobs, res): out[i][dst] = r
+            return out
+        return finish
+
+    def _read_boxes(self, starts, size) -> np.ndarray:
+        "Zero-padded boxes of `size` at each of `starts` (N, 3); tensorstore reads run concurrently."
+        return self._start_boxes(starts, size)()
 
     def numpy(self) -> np.ndarray:
         "The whole volume in memory."
@@ -478,7 +573,7 @@ def open_volume(path, # a file, folder or URL (precomputed://, gs://, s3://, htt
 
 def read_volume(path, # a file, folder or URL, as `open_volume` takes
                 **kwargs, # dataset, level, format: as `open_volume`
-               ) -> np.ndarray:
+               ) -> np.ndarray: # the whole (z, y, x) volume in memory
     "The whole volume at `path` as a NumPy array, checked: 3D, not empty, no NaN. `kwargs` go to `open_volume`."
     with open_volume(path, **kwargs) as v: a = v.numpy()
     return check_volume(a, v.path)
@@ -504,9 +599,14 @@ def _pyramid(arr, levels:int, voxel_size=None, how='mean'):
     return out
 
 # %% ../nbs/01_io.ipynb #7aa18251
-_FOLDER_FORMATS = ('tiff-slices', 'zarr', 'ome-zarr', 'precomputed')
+_FOLDER_FORMATS = ('tiff-slices', 'zarr', 'ome-zarr', 'precomputed', 'n5')
 
-def check_output_path(path, what:str='output', kind:str='file', format:str=None, parents:bool=False):
+def check_output_path(path, # where the output will be written
+                      what:str='output', # what it is, for the error message ('model file', 'segmentation', ...)
+                      kind:str='file', # 'file', 'folder', or 'volume' (a file or folder by its format)
+                      format:str=None, # for a volume: one of `VOLUME_FORMATS` (default: from the name)
+                      parents:bool=False, # missing parent folders will be created: check the nearest existing one
+                     ) -> Path:
     "Check, before any compute, that `what` (a 'file', 'folder' or 'volume' by `kind`) can be written at `path`; return it as a `Path`."
     if kind not in ('file', 'folder', 'volume'): raise ValueError(f"kind must be 'file', 'folder' or 'volume', got {kind!r}")
     if kind == 'volume':
@@ -580,21 +680,45 @@ def _write_mrc(path, arr, vs):
 
 _PC_DTYPES = ('uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'float32')
 
-def _write_precomputed(path, arr, vs, levels=1, chunk_size=None, encoding='raw', layer_type='image', downsample=None):
+def _sharding(size_xyz, chunk_xyz) -> dict:
+    "A `neuroglancer_uint64_sharded_v1` spec for one scale: up to 64 chunks a shard in minishards of up to 8."
+    bits = sum(max(math.ceil(math.log2(math.ceil(n / c))), 0) for n, c in zip(size_xyz, chunk_xyz))  # compressed Morton code bits
+    p = min(3, bits); m = min(3, bits - p)
+    return {'@type': 'neuroglancer_uint64_sharded_v1', 'hash': 'identity', 'preshift_bits': p, 'minishard_bits': m,
+            'shard_bits': bits - p - m, 'minishard_index_encoding': 'gzip', 'data_encoding': 'raw'}
+
+def _write_precomputed(path, arr, vs, levels=1, chunk_size=None, encoding='raw', layer_type='image', downsample=None, sharded=False):
     if arr.dtype.name not in _PC_DTYPES: raise DataError(f"neuroglancer precomputed cannot hold {arr.dtype} data; use one of {list(_PC_DTYPES)}", path)
     kv, v0 = _ts_kvstore(path), np.asarray(vs or (1., 1., 1.))
     for i, (a, f) in enumerate(_pyramid(arr, levels, vs, downsample or ('mean' if layer_type == 'image' else 'nearest'))):
         spec = {'driver': 'neuroglancer_precomputed', 'kvstore': kv,
                 'scale_metadata': {'size': list(a.shape[::-1]), 'resolution': (v0 * f)[::-1].tolist(), 'encoding': encoding,
                                    'chunk_size': list(chunk_size or _chunks(a.shape)[::-1])}}
+        if sharded: spec['scale_metadata']['sharding'] = _sharding(a.shape[::-1], spec['scale_metadata']['chunk_size'])
         if i == 0: spec['multiscale_metadata'] = {'type': layer_type, 'data_type': arr.dtype.name, 'num_channels': 1}
         try:
-            t = ts.open(spec, create=True, **({'delete_existing': True} if i == 0 else {'open': True})).result()
+            t = ts.open(spec, create=True, context=ts_context(), **({'delete_existing': True} if i == 0 else {'open': True})).result()
             t.write(a.T[..., None]).result()
         except Exception as e: raise DataError(f"could not write neuroglancer precomputed ({_ts_error(e)})", path) from e
 
+_N5_DTYPES = ('uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'int64', 'float32', 'float64')
+
+def _write_n5(path, arr, vs, chunks=None, compression='gzip'):
+    if arr.dtype.name not in _N5_DTYPES: raise DataError(f"N5 cannot hold {arr.dtype} data; use one of {list(_N5_DTYPES)}", path)
+    meta = {'dimensions': list(arr.shape[::-1]), 'blockSize': list(_chunks(arr.shape, chunks)[::-1]),   # N5 lists x, y, z
+            'dataType': arr.dtype.name, 'compression': {'type': compression}}
+    if vs is not None: meta |= {'resolution': list(vs[::-1]), 'units': ['nm'] * 3}
+    try:
+        t = ts.open({'driver': 'n5', 'kvstore': _ts_kvstore(path), 'metadata': meta}, create=True, delete_existing=True, context=ts_context()).result()
+        t.write(arr.T).result()
+    except Exception as e: raise DataError(f"could not write N5 ({_ts_error(e)})", path) from e
+
 # %% ../nbs/01_io.ipynb #c52a0910
-def write_tiff_slices(folder, arr, prefix:str='slice_', voxel_size=None) -> Path:
+def write_tiff_slices(folder, # the folder to write (made if missing; it must not hold other TIFF files)
+                      arr, # the (z, y, x) array
+                      prefix:str='slice_', # the files' names before the z index
+                      voxel_size=None, # (z, y, x) nm, written into each slice
+                     ) -> Path:
     "Write the (z, y, x) `arr` as 2D TIFF files `{prefix}{z}.tif` in `folder`, with `voxel_size` (z, y, x nm)."
     check_output_path(folder, 'TIFF slice folder', kind='folder', parents=True)
     arr = check_volume(np.asarray(arr), folder, allow_nan=True)
@@ -608,13 +732,14 @@ def write_tiff_slices(folder, arr, prefix:str='slice_', voxel_size=None) -> Path
     for n, a in zip(names, arr): _write_tiff(folder/n, a, vs)
     return folder
 
-def read_tiff_slices(folder) -> np.ndarray:
+def read_tiff_slices(folder, # a folder of 2D TIFF files, one per z
+                    ) -> np.ndarray:
     "The (z, y, x) volume of the 2D TIFF files in `folder`, sorted by the numbers in their names."
     return read_volume(folder, format='tiff-slices')
 
 _WRITERS = {'tiff': _write_tiff, 'tiff-slices': lambda p, a, vs, **kw: write_tiff_slices(p, a, voxel_size=vs, **kw),
             'hdf5': _write_hdf5, 'zarr': _write_zarr, 'ome-zarr': _write_ome_zarr, 'b2nd': _write_b2nd,
-            'npy': _write_npy, 'mrc': _write_mrc, 'precomputed': _write_precomputed}
+            'npy': _write_npy, 'mrc': _write_mrc, 'precomputed': _write_precomputed, 'n5': _write_n5}
 
 def write_volume(path, # the file or folder to write; its suffix names the format unless `format` is given
                  arr, # the (z, y, x) array
@@ -627,6 +752,8 @@ def write_volume(path, # the file or folder to write; its suffix names the forma
     arr = check_volume(np.asarray(arr), path, allow_nan=True)
     vs = zyx(voxel_size, 'voxel size', float) if voxel_size is not None else None
     fmt = format or detect_format(path, writing=True)
+    if _is_url(path) and fmt not in ('precomputed', 'n5'):
+        raise DataError(f"emssl writes {fmt} to local paths only; to URLs it writes neuroglancer precomputed and N5", path)
     if not _is_url(path): Path(path).parent.mkdir(parents=True, exist_ok=True)
     _WRITERS[fmt](path, arr, vs, **kwargs)
     return path
@@ -693,7 +820,14 @@ def _voxel_size_A(voxel_size, path=None) -> np.ndarray:
 
 _IDENTITY = np.eye(4).tolist()
 
-def write_copick_picks(path, points_zyx, voxel_size, object_name:str, user_id:str='emssl', session_id:str='0', run_name:str=None) -> Path:
+def write_copick_picks(path, # the JSON file to write
+                       points_zyx, # (N, 3) voxel coordinates (z, y, x)
+                       voxel_size, # the voxels' size (z, y, x nm, or one number)
+                       object_name:str, # the particle name (`pickable_object_name`)
+                       user_id:str='emssl', # the copick user who picked
+                       session_id:str='0', # the copick session
+                       run_name:str=None, # the copick run (tomogram) the picks belong to
+                      ) -> Path:
     "Write (N, 3) voxel coordinates `points_zyx` as a copick pick JSON (Å, x, y, z) for voxels of `voxel_size` (z, y, x nm)."
     check_output_path(path, 'copick pick file', parents=True)
     p = np.asarray(points_zyx, dtype=np.float64)
@@ -712,7 +846,9 @@ def write_copick_picks(path, points_zyx, voxel_size, object_name:str, user_id:st
 def _json_type(o) -> str:
     return {dict: 'an object', list: 'an array', str: 'a string', bool: 'a boolean', type(None): 'null'}.get(type(o), 'a number')
 
-def read_copick_picks(path, voxel_size) -> np.ndarray:
+def read_copick_picks(path, # a copick pick JSON
+                      voxel_size, # the voxels' size (z, y, x nm, or one number) to convert the Å locations to
+                     ) -> np.ndarray:
     "(N, 3) float voxel coordinates (z, y, x) of the picks in a copick JSON, for voxels of `voxel_size` (z, y, x nm)."
     p = Path(path)
     if not p.exists(): raise DataError("file not found", path)
@@ -739,7 +875,10 @@ def read_copick_picks(path, voxel_size) -> np.ndarray:
 # %% ../nbs/01_io.ipynb #07d260d9
 class PatchFolder:
     "The nnssl-style patch files (`ext` 'b2nd' or 'npy') in `folder` as lazy `Volume`s, checked against `crop` size."
-    def __init__(self, folder, ext:str='b2nd', crop=None):
+    def __init__(self, folder, # the folder holding the patches (searched recursively)
+                 ext:str='b2nd', # the patch files' extension: 'b2nd' or 'npy'
+                 crop=None, # the crop size (z, y, x) training will cut: smaller patches are refused
+                ):
         self.folder, self.ext = Path(folder), ext.lstrip('.')
         if not self.folder.is_dir(): raise DataError("not a folder", self.folder)
         self.files = sorted(self.folder.rglob(f'*.{self.ext}'))

@@ -36,7 +36,8 @@ class _GatherWithGrad(torch.autograd.Function):
         dist.all_reduce(g, op=dist.ReduceOp.SUM)
         return g[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n]
 
-def gather_with_grad(t:torch.Tensor) -> torch.Tensor:
+def gather_with_grad(t:torch.Tensor, # this rank's tensor (B, ...); every rank must give the same shape
+                    ) -> torch.Tensor:
     "Concatenate `t` from all ranks along dim 0 (rank order), keeping gradients; `t` itself when not distributed."
     rank, world = _world()
     return t if world == 1 else _GatherWithGrad.apply(t)
@@ -75,7 +76,11 @@ def byol_loss(p:torch.Tensor, # the online network's predictions (B, D)
     if p.shape != z.shape: raise DataError(f"byol_loss: prediction {tuple(p.shape)} and target {tuple(z.shape)} differ in shape")
     return (2 - 2 * F.cosine_similarity(p.float(), z.float(), dim=-1)).mean()
 
-def byol_symmetric_loss(p1, z2, p2, z1) -> torch.Tensor:
+def byol_symmetric_loss(p1, # the online network's predictions for view 1 (B, D)
+                        z2, # the target network's projections of view 2 (B, D)
+                        p2, # the online network's predictions for view 2 (B, D)
+                        z1, # the target network's projections of view 1 (B, D)
+                       ) -> torch.Tensor:
     "Symmetrised BYOL loss: `byol_loss(p1, z2) + byol_loss(p2, z1)`."
     return byol_loss(p1, z2) + byol_loss(p2, z1)
 
@@ -113,13 +118,21 @@ def _binary_stats(x, target, threshold, sigmoid, name):
     dims = tuple(range(2, x.ndim))
     return (a & b).sum(dims).double(), a.sum(dims).double(), b.sum(dims).double()
 
-def dice_score(logits_or_probs:torch.Tensor, target:torch.Tensor, threshold:float=0.5, sigmoid:bool=False) -> torch.Tensor:
+def dice_score(logits_or_probs:torch.Tensor, # predictions (N, C, *spatial): probabilities, or logits with sigmoid=True
+               target:torch.Tensor, # binary targets of the same shape (> 0.5 is foreground)
+               threshold:float=0.5, # a voxel is predicted foreground where its probability is above this
+               sigmoid:bool=False, # apply a sigmoid to the predictions first (they are logits)
+              ) -> torch.Tensor:
     "Dice of binarised (N, C, *spatial) predictions vs binary targets, mean over batch and channels; both empty = 1."
     inter, a, b = _binary_stats(logits_or_probs, target, threshold, sigmoid, 'dice_score')
     s = a + b
     return torch.where(s > 0, 2 * inter / s.clamp(min=1), torch.ones_like(s)).mean().float()
 
-def iou_score(logits_or_probs:torch.Tensor, target:torch.Tensor, threshold:float=0.5, sigmoid:bool=False) -> torch.Tensor:
+def iou_score(logits_or_probs:torch.Tensor, # predictions (N, C, *spatial): probabilities, or logits with sigmoid=True
+              target:torch.Tensor, # binary targets of the same shape (> 0.5 is foreground)
+              threshold:float=0.5, # a voxel is predicted foreground where its probability is above this
+              sigmoid:bool=False, # apply a sigmoid to the predictions first (they are logits)
+             ) -> torch.Tensor:
     "IoU (Jaccard) of binarised (N, C, *spatial) predictions vs binary targets, mean over batch and channels; both empty = 1."
     inter, a, b = _binary_stats(logits_or_probs, target, threshold, sigmoid, 'iou_score')
     union = a + b - inter
@@ -137,8 +150,14 @@ def _one_hot(target, x):
         raise DataError(f"class indices must lie in [0, {x.shape[1]}), found {int(t.min())}..{int(t.max())}")
     return F.one_hot(t, x.shape[1]).movedim(-1, 1).float()
 
-def tversky_loss(probs_or_logits:torch.Tensor, target:torch.Tensor, alpha:float=0.8, beta:float=0.2,
-                 class_weights=None, softmax:bool=True, eps:float=1e-6) -> torch.Tensor:
+def tversky_loss(probs_or_logits:torch.Tensor, # predictions (N, C, ...): logits, or probabilities with softmax=False
+                 target:torch.Tensor, # class indices (N, ...) or a one-hot target of the input's shape
+                 alpha:float=0.8, # weight of the false negatives (counts summed over batch and voxels, per class)
+                 beta:float=0.2, # weight of the false positives
+                 class_weights=None, # one weight per class for the weighted mean of the per-class losses (default: equal)
+                 softmax:bool=True, # apply a softmax over the class dim (1) first
+                 eps:float=1e-6, # smoothing of numerator and denominator
+                ) -> torch.Tensor:
     "Class-weighted multi-class Tversky loss; (N, C, ...) input, index or one-hot target; alpha on FN, beta on FP."
     x = probs_or_logits
     if x.ndim < 2: raise DataError(f"tversky_loss expects (N, C, ...) inputs, found shape {tuple(x.shape)}")
@@ -168,7 +187,13 @@ def _points(d, name, kind):
     if not np.isfinite(a).all(): raise DataError(f"{kind} for {name!r} hold coordinates that are not finite")
     return a
 
-def czii_counts(picks:dict, truth:dict, radius:float, name:str, distance_factor:float=0.5, matching:str='official'):
+def czii_counts(picks:dict, # particle type -> (N, 3) picked coordinates in one tomogram
+                truth:dict, # particle type -> (M, 3) reference coordinates, in the same units and axis order
+                radius:float, # the particle's radius, in the coordinates' units (CZII: Å)
+                name:str, # the particle type to count (a missing key counts as no points)
+                distance_factor:float=0.5, # a pick hits a reference within `distance_factor * radius`
+                matching:str='official', # 'official': a pick may hit several references; 'one-to-one': a maximum bipartite matching
+               ):
     "(TP, FP, FN) for particle type `name` in one tomogram: references hit within `distance_factor * radius`."
     if matching not in ('official', 'one-to-one'): raise ValueError(f"matching must be 'official' or 'one-to-one', got {matching!r}")
     p, t = _points(picks, name, 'picks'), _points(truth, name, 'truth')
@@ -185,7 +210,11 @@ def czii_counts(picks:dict, truth:dict, radius:float, name:str, distance_factor:
         tp = int((maximum_bipartite_matching(g, perm_type='column') >= 0).sum())
     return tp, len(p) - tp, len(t) - tp
 
-def fbeta_from_counts(tp, fp, fn, beta:float=4.) -> float:
+def fbeta_from_counts(tp, # true positives
+                      fp, # false positives
+                      fn, # false negatives
+                      beta:float=4., # recall weighs `beta` times as much as precision (CZII: 4)
+                     ) -> float:
     "F-beta from counts; 0 when precision or recall is undefined or both are 0."
     prec = tp / (tp + fp) if tp + fp > 0 else 0.
     rec = tp / (tp + fn) if tp + fn > 0 else 0.
@@ -200,8 +229,15 @@ def _check_unique(truth:dict, where:str):
         raise DataError(f"{where}: {int((n > 1).sum())} reference position(s) appear more than once (e.g. {tuple(u[n > 1][0])}); "
                         "the competition's metric refuses duplicate references")
 
-def czii_fbeta(picks, truth=None, radii:dict|None=None, weights:dict|None=None, beta:float=4.,
-               distance_factor:float=0.5, details:bool=False, matching:str='official'):
+def czii_fbeta(picks, # dict type -> (N, 3) picks of one tomogram; a list of such dicts; or, without `truth`, (picks, truth) pairs
+               truth=None, # the references, as `picks` (a dict, or a list of dicts matching `picks`); None when `picks` holds pairs
+               radii:dict|None=None, # particle type -> radius in the coordinates' units (default: `CZII_PARTICLES`'s, Å)
+               weights:dict|None=None, # particle type -> weight in the score; its keys are the known types (default: `CZII_PARTICLES`'s)
+               beta:float=4., # recall weighs `beta` times as much as precision
+               distance_factor:float=0.5, # a pick hits a reference within `distance_factor * radius`
+               details:bool=False, # also return a dict type -> tp, fp, fn, precision, recall, fbeta, scored
+               matching:str='official', # 'official' or 'one-to-one' (see `czii_counts`)
+              ):
     "CZII score of `picks` vs `truth` (dicts type -> (N, 3) coords), or of a list of (picks, truth) pairs (summed), as the competition counts."
     pairs = list(zip(picks, truth)) if isinstance(picks, (list, tuple)) and truth is not None else \
             list(picks) if truth is None else [(picks, truth)]
@@ -229,7 +265,11 @@ def czii_fbeta(picks, truth=None, radii:dict|None=None, weights:dict|None=None, 
     return (score, res) if details else score
 
 # %% ../nbs/12_losses.ipynb #3892f047
-def token_fbeta(pred:torch.Tensor, target:torch.Tensor, beta:float=4., background:int=0) -> torch.Tensor:
+def token_fbeta(pred:torch.Tensor, # predicted labels of `target`'s shape, or (N, C, ...) logits (argmax over dim 1)
+                target:torch.Tensor, # integer labels
+                beta:float=4., # recall weighs `beta` times as much as precision
+                background:int=0, # the label that is not a positive
+               ) -> torch.Tensor:
     "Micro F-beta over non-`background` token labels; `pred` is labels or (N, C, ...) logits. Not the CZII score."
     if pred.ndim == target.ndim + 1: pred = pred.argmax(1)
     if pred.shape != target.shape: raise DataError(f"token_fbeta: predictions {tuple(pred.shape)} and target {tuple(target.shape)} differ in shape")

@@ -31,7 +31,9 @@ __all__ = ['CONV_MAE_CHANNELS', 'MAE_ARCHS', 'patchify', 'unpatchify', 'random_m
            'pretrain_mae']
 
 # %% ../nbs/21_mae.ipynb #7bd4eb08
-def patchify(x:torch.Tensor, patch_size) -> torch.Tensor:
+def patchify(x:torch.Tensor, # a batch (B, C, Z, Y, X), each spatial size a multiple of the patch size
+             patch_size, # voxels per patch: one number or (z, y, x)
+            ) -> torch.Tensor:
     "Voxels of each patch of `x` (B, C, Z, Y, X): (B, N, pz·py·px·C), tokens z-major, voxels (z, y, x, c) inside."
     if x.ndim != 5: raise DataError(f"expected a batch (B, C, Z, Y, X), found a tensor of shape {tuple(x.shape)}")
     p = zyx(patch_size, 'patch size')
@@ -39,7 +41,11 @@ def patchify(x:torch.Tensor, patch_size) -> torch.Tensor:
     x = x.reshape(B, C, gz, p[0], gy, p[1], gx, p[2])
     return x.permute(0, 2, 4, 6, 3, 5, 7, 1).reshape(B, gz * gy * gx, math.prod(p) * C)
 
-def unpatchify(tokens:torch.Tensor, patch_size, grid, C:int=1) -> torch.Tensor:
+def unpatchify(tokens:torch.Tensor, # patches (B, N, pz·py·px·C) in `patchify`'s order
+               patch_size, # voxels per patch: one number or (z, y, x)
+               grid, # patches per axis (gz, gy, gx), N = gz·gy·gx: one number or three
+               C:int=1, # channels per voxel
+              ) -> torch.Tensor:
     "Patches (B, N, pz·py·px·C) on a (gz, gy, gx) `grid` → a batch (B, C, Z, Y, X); the inverse of `patchify`."
     p, grid = zyx(patch_size, 'patch size'), zyx(grid, 'grid')
     B, N, P = tokens.shape
@@ -50,7 +56,10 @@ def unpatchify(tokens:torch.Tensor, patch_size, grid, C:int=1) -> torch.Tensor:
     return x.reshape(B, C, *(g * q for g, q in zip(grid, p)))
 
 # %% ../nbs/21_mae.ipynb #b045c319
-def random_masking(tokens:torch.Tensor, mask_ratio:float, generator:torch.Generator=None):
+def random_masking(tokens:torch.Tensor, # tokens (B, N, D)
+                   mask_ratio:float, # fraction of the N tokens masked, in [0, 1); int(N·(1 - mask_ratio)) ≥ 1 stay visible
+                   generator:torch.Generator=None, # generator of the masking noise, on any device (default: the global one)
+                  ):
     "MAE's per-sample random masking of `tokens` (B, N, D) → (visible tokens, mask (B, N) with 1 = masked, ids_restore)."
     B, N, D = tokens.shape
     if not 0 <= mask_ratio < 1: raise ValueError(f"mask_ratio must be in [0, 1), got {mask_ratio}")
@@ -69,9 +78,21 @@ def random_masking(tokens:torch.Tensor, mask_ratio:float, generator:torch.Genera
 # %% ../nbs/21_mae.ipynb #9487931e
 class MAE3D(nn.Module):
     "Masked autoencoder on (B, C, Z, Y, X): a `ViT3D` encoder on visible patches and a light decoder → (loss, pred, mask)."
-    def __init__(self, img_size=64, patch_size=8, in_chans:int=1, embed_dim:int=768, depth:int=12, num_heads:int=12,
-                 decoder_embed_dim:int=512, decoder_depth:int=8, decoder_num_heads:int=16, mlp_ratio:float=4.,
-                 mask_ratio:float=0.75, norm_pix_loss:bool=False, pos_embed:str='sincos'):
+    def __init__(self,
+                 img_size=64, # crop size in voxels, one number or (z, y, x): the positional embeddings' native grid (other multiples of the patch work)
+                 patch_size=8, # voxels per patch: one number or (z, y, x)
+                 in_chans:int=1, # input channels C
+                 embed_dim:int=768, # the encoder's token width
+                 depth:int=12, # the encoder's transformer blocks
+                 num_heads:int=12, # the encoder's attention heads
+                 decoder_embed_dim:int=512, # the decoder's token width
+                 decoder_depth:int=8, # the decoder's transformer blocks
+                 decoder_num_heads:int=16, # the decoder's attention heads
+                 mlp_ratio:float=4., # MLP hidden width / token width, in encoder and decoder blocks
+                 mask_ratio:float=0.75, # fraction of the patches masked, unless `forward` is given another
+                 norm_pix_loss:bool=False, # predict each patch normalised by its own mean and variance (MAE's norm_pix_loss)
+                 pos_embed:str='sincos', # positional embeddings of encoder and decoder: 'sincos' (fixed) or 'learned'
+                ):
         super().__init__()
         self.encoder = ViT3D(img_size, patch_size, in_chans, embed_dim, depth, num_heads, mlp_ratio, pos_embed)
         self.config = dict(self.encoder.config, decoder_embed_dim=int(decoder_embed_dim), decoder_depth=int(decoder_depth),
@@ -88,13 +109,21 @@ class MAE3D(nn.Module):
         for m in (self.decoder_embed, self.decoder_blocks, self.decoder_norm, self.decoder_pred): m.apply(_init_weights)
         nn.init.normal_(self.mask_token, std=.02)
 
-    def forward_encoder(self, x, mask_ratio:float=None, generator=None):
+    def forward_encoder(self,
+                        x, # a batch (B, C, Z, Y, X), each spatial size a multiple of the patch size
+                        mask_ratio:float=None, # fraction of the patches masked (default: the model's `mask_ratio`)
+                        generator=None, # `torch.Generator` of the masking noise (default: the global one)
+                       ):
         "Encode the visible patches: latent (B, L, D), mask (B, N), ids_restore (B, N) and the patch grid."
         t, grid = self.encoder.embed(x)
         vis, mask, ids_restore = random_masking(t, self.mask_ratio if mask_ratio is None else mask_ratio, generator)
         return self.encoder.forward_tokens(vis), mask, ids_restore, grid
 
-    def forward_decoder(self, latent, ids_restore, grid):
+    def forward_decoder(self,
+                        latent, # the encoded visible tokens (B, L, D) from `forward_encoder`
+                        ids_restore, # (B, N) from `forward_encoder`: puts the shuffled tokens back in patch order
+                        grid, # the input's patch grid (gz, gy, gx)
+                       ):
         "Predict the voxels of all N patches (B, N, pz·py·px·C) from the visible latent tokens."
         y = self.decoder_embed(latent)
         B, L, D = y.shape
@@ -103,17 +132,28 @@ class MAE3D(nn.Module):
         for blk in self.decoder_blocks: y = blk(y)
         return self.decoder_pred(self.decoder_norm(y))
 
-    def forward(self, x, mask_ratio:float=None, generator:torch.Generator=None):
+    def forward(self,
+                x, # a batch (B, C, Z, Y, X), each spatial size a multiple of the patch size
+                mask_ratio:float=None, # fraction of the patches masked (default: the model's `mask_ratio`)
+                generator:torch.Generator=None, # generator of the masking noise (default: the global one)
+               ):
         "(loss, pred (B, N, pz·py·px·C), mask (B, N), 1 = masked) for a batch `x` (B, C, Z, Y, X): the reference MAE's convention."
         latent, mask, ids_restore, grid = self.forward_encoder(x, mask_ratio, generator)
         pred = self.forward_decoder(latent, ids_restore, grid)
         return mae_loss((pred, mask), x, self.patch_size, self.norm_pix_loss), pred, mask
 
-    def loss(self, x, mask_ratio:float=None, generator=None):
+    def loss(self,
+             x, # a batch (B, C, Z, Y, X), each spatial size a multiple of the patch size
+             mask_ratio:float=None, # fraction of the patches masked (default: the model's `mask_ratio`)
+             generator=None, # `torch.Generator` of the masking noise (default: the global one)
+            ):
         "`mae_loss` of the model on `x` with its own patch size and `norm_pix_loss`."
         return self(x, mask_ratio, generator)[0]
 
-    def get_intermediate_features(self, x, layer_idx:int=6):
+    def get_intermediate_features(self,
+                                  x, # a batch (B, C, Z, Y, X), each spatial size a multiple of the patch size
+                                  layer_idx:int=6, # the encoder block, 1-based: from 1 to `depth`
+                                 ):
         "Encoder features (B, N, D) of the full, unmasked `x` after block `layer_idx` (1-based)."
         return self.encoder.get_intermediate_features(x, layer_idx)
 
@@ -128,7 +168,11 @@ class MAE3D(nn.Module):
 register_model('MAE3D', lambda c: MAE3D(**c), encoder=lambda m: m.encoder)
 
 # %% ../nbs/21_mae.ipynb #3f2529a3
-def mae_loss(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False) -> torch.Tensor:
+def mae_loss(out, # (pred (B, N, pz·py·px·C), mask (B, N), 1 = masked), or a model's (loss, pred, mask): the last two are used
+             target:torch.Tensor, # the batch (B, C, Z, Y, X) the model saw
+             patch_size, # the model's patch size: one number or (z, y, x)
+             norm_pix_loss:bool=False, # compare with each target patch normalised by its own mean and variance
+            ) -> torch.Tensor:
     "MSE per patch between `out=(pred, mask)` (or a model's (loss, pred, mask)) and the patches of `target` (B, C, Z, Y, X), mean over masked patches."
     pred, mask = out[-2:]
     t = patchify(target, patch_size).float()
@@ -143,7 +187,11 @@ def mae_loss(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False) -> 
     return (per_patch * mask).sum() / mask.sum().clamp_min(1)
 
 # %% ../nbs/21_mae.ipynb #ab7950b2
-def crop_mean_mse(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False) -> torch.Tensor:
+def crop_mean_mse(out, # the model's (pred, mask) or (loss, pred, mask): its mask, and pred's shape, are used
+                  target:torch.Tensor, # the batch (B, C, Z, Y, X) the model saw
+                  patch_size, # the model's patch size: one number or (z, y, x)
+                  norm_pix_loss:bool=False, # the model's `norm_pix_loss` (then the baseline predicts 0)
+                 ) -> torch.Tensor:
     "`mae_loss` on `out`'s masks of predicting each masked patch as its crop's mean intensity (0 with `norm_pix_loss`)."
     pred, mask = out[-2:]
     if norm_pix_loss: base = torch.zeros(pred.shape, device=pred.device)
@@ -156,7 +204,12 @@ def crop_mean_mse(out, target:torch.Tensor, patch_size, norm_pix_loss:bool=False
 _MAE_KEYS = ('embed_dim', 'depth', 'num_heads', 'decoder_embed_dim', 'decoder_depth', 'decoder_num_heads',
              'mlp_ratio', 'mask_ratio')
 
-def mae_vit_3d(name:str='base', img_size=64, patch_size=8, volume_size=None, **kwargs) -> MAE3D:
+def mae_vit_3d(name:str='base', # the preset: tiny, small, base, large or huge (`VIT3D_PRESETS`)
+               img_size=64, # crop size in voxels: one number or (z, y, x)
+               patch_size=8, # voxels per patch: one number or (z, y, x)
+               volume_size=None, # the same as `img_size` (the hemibrain project's name); give one of the two
+               **kwargs, # more `MAE3D` arguments, over the preset's (e.g. `mask_ratio`, `in_chans`)
+              ) -> MAE3D: # a new MAE, randomly initialised
     "The `MAE3D` of preset `name` (tiny, small, base, large, huge); `volume_size` is the hemibrain project's name for `img_size`; `kwargs` override any `MAE3D` argument."
     if volume_size is not None:
         if img_size not in (64, volume_size) and zyx(img_size) != zyx(volume_size):
@@ -164,17 +217,28 @@ def mae_vit_3d(name:str='base', img_size=64, patch_size=8, volume_size=None, **k
         img_size = volume_size
     return MAE3D(**{**{k: _preset(name)[k] for k in _MAE_KEYS}, 'img_size': img_size, 'patch_size': patch_size, **kwargs})
 
-def mae_vit_3d_tiny(**kwargs) -> MAE3D:  return mae_vit_3d('tiny', **kwargs)
-def mae_vit_3d_small(**kwargs) -> MAE3D: return mae_vit_3d('small', **kwargs)
-def mae_vit_3d_base(**kwargs) -> MAE3D:  return mae_vit_3d('base', **kwargs)
-def mae_vit_3d_large(**kwargs) -> MAE3D: return mae_vit_3d('large', **kwargs)
-def mae_vit_3d_huge(**kwargs) -> MAE3D:  return mae_vit_3d('huge', **kwargs)
+def mae_vit_3d_tiny(**kwargs, # `mae_vit_3d`'s arguments (img_size, patch_size, volume_size, `MAE3D`'s)
+                   ) -> MAE3D: return mae_vit_3d('tiny', **kwargs)  # a new MAE, randomly initialised
+def mae_vit_3d_small(**kwargs, # `mae_vit_3d`'s arguments (img_size, patch_size, volume_size, `MAE3D`'s)
+                    ) -> MAE3D: return mae_vit_3d('small', **kwargs)  # a new MAE, randomly initialised
+def mae_vit_3d_base(**kwargs, # `mae_vit_3d`'s arguments (img_size, patch_size, volume_size, `MAE3D`'s)
+                   ) -> MAE3D: return mae_vit_3d('base', **kwargs)  # a new MAE, randomly initialised
+def mae_vit_3d_large(**kwargs, # `mae_vit_3d`'s arguments (img_size, patch_size, volume_size, `MAE3D`'s)
+                    ) -> MAE3D: return mae_vit_3d('large', **kwargs)  # a new MAE, randomly initialised
+def mae_vit_3d_huge(**kwargs, # `mae_vit_3d`'s arguments (img_size, patch_size, volume_size, `MAE3D`'s)
+                   ) -> MAE3D:  return mae_vit_3d('huge', **kwargs)
 
 # %% ../nbs/21_mae.ipynb #07281cd8
 class ConvMAE3D(nn.Module):
     "Masked image modelling on a 3D U-Net (SparK/nnssl style): masked patches get a learned value, the U-Net predicts them → (loss, pred, mask)."
-    def __init__(self, in_chans:int=1, channels=(16, 32, 64, 128), pools=None, patch_size=8, mask_ratio:float=0.6,
-                 norm_pix_loss:bool=False):
+    def __init__(self,
+                 in_chans:int=1, # input channels, predicted as many
+                 channels=(16, 32, 64, 128), # the U-Net's widths, one per level
+                 pools=None, # the U-Net's poolings between levels, each one number or (z, y, x) (default: 2 on every axis)
+                 patch_size=8, # voxels per masked patch: one number or (z, y, x)
+                 mask_ratio:float=0.6, # fraction of the patches masked, unless `forward` is given another
+                 norm_pix_loss:bool=False, # predict each patch normalised by its own mean and variance
+                ):
         super().__init__()
         self.unet = UNet3D(in_chans, in_chans, channels, pools)
         self.encoder = self.unet.encoder
@@ -185,14 +249,21 @@ class ConvMAE3D(nn.Module):
         self.mask_token = nn.Parameter(torch.zeros(1, in_chans, 1, 1, 1))
         nn.init.zeros_(self.unet.decoder.head.weight); nn.init.zeros_(self.unet.decoder.head.bias)
 
-    def voxel_mask(self, mask, shape) -> torch.Tensor:
+    def voxel_mask(self,
+                   mask, # the patch mask (B, N), 1 = masked, patches z-major
+                   shape, # the crop's (z, y, x) size in voxels, multiples of the patch size
+                  ) -> torch.Tensor:
         "The patch `mask` (B, N) as voxels (B, 1, Z, Y, X) of a crop of `shape` (z, y, x)."
         g = [s // p for s, p in zip(shape, self.patch_size)]
         m = mask.view(mask.shape[0], 1, *g)
         for a, p in zip((2, 3, 4), self.patch_size): m = m.repeat_interleave(p, a)
         return m
 
-    def forward(self, x, mask_ratio:float=None, generator:torch.Generator=None):
+    def forward(self,
+                x, # a batch (B, C, Z, Y, X), each spatial size a multiple of the patch size and of the U-Net's poolings
+                mask_ratio:float=None, # fraction of the patches masked (default: the model's `mask_ratio`)
+                generator:torch.Generator=None, # generator of the masking noise (default: the global one)
+               ):
         "(loss, pred (B, N, pz·py·px·C), mask (B, N), 1 = masked) for a batch `x` (B, C, Z, Y, X), as `MAE3D`."
         patch_grid(tuple(x.shape[2:]), self.patch_size)   # checks divisibility
         B, N = x.shape[0], math.prod(s // p for s, p in zip(x.shape[2:], self.patch_size))
@@ -205,7 +276,11 @@ class ConvMAE3D(nn.Module):
         pred = patchify(out, self.patch_size)
         return mae_loss((pred, mask), x, self.patch_size, self.norm_pix_loss), pred, mask
 
-    def loss(self, x, mask_ratio:float=None, generator=None):
+    def loss(self,
+             x, # a batch (B, C, Z, Y, X), each spatial size a multiple of the patch size and of the U-Net's poolings
+             mask_ratio:float=None, # fraction of the patches masked (default: the model's `mask_ratio`)
+             generator=None, # `torch.Generator` of the masking noise (default: the global one)
+            ):
         "`mae_loss` of the model on `x` with its own patch size and `norm_pix_loss`."
         return self(x, mask_ratio, generator)[0]
 
@@ -213,7 +288,10 @@ register_model('ConvMAE3D', lambda c: ConvMAE3D(**c), encoder=lambda m: m.encode
 
 # %% ../nbs/21_mae.ipynb #b96e09d9
 @torch.no_grad()
-def mae_reconstruction(model:nn.Module, x:torch.Tensor, generator:torch.Generator=None):
+def mae_reconstruction(model:nn.Module, # an `MAE3D` or `ConvMAE3D` (not DDP-wrapped); put back in its train/eval mode after
+                       x:torch.Tensor, # a batch (B, C, Z, Y, X) the model takes
+                       generator:torch.Generator=None, # generator of the masking noise, for a repeatable mask (default: the global one)
+                      ):
     "(masked input, reconstruction with the visible patches kept, mask per patch) of `model` (`MAE3D`, `ConvMAE3D`) for a batch `x`."
     was = model.training; model.eval()
     try:
@@ -237,9 +315,23 @@ class MAETarget(Callback):
 CONV_MAE_CHANNELS = (16, 32, 64, 128)   # `ConvMAE3D`'s default U-Net widths
 MAE_ARCHS = ('unet',) + tuple(VIT3D_PRESETS)
 
-def mae_learner(dls, arch:str='unet', patch_size=8, mask_ratio:float=None, norm_pix_loss:bool=False,
-                model:nn.Module=None, channels=None, pools=None, precision:str='auto', augment:bool=True, n_acc:int=None,
-                wd:float=0.05, opt_func=None, cbs=None, metrics=None, **kwargs) -> Learner:
+def mae_learner(dls, # `DataLoaders` of crops (B, C, Z, Y, X) (e.g. `crop_dls`); a batch sets a new model's channels and crop size
+                arch:str='unet', # 'unet' (`ConvMAE3D`) or a ViT preset for `MAE3D`: tiny, small, base, large, huge (unused with `model`)
+                patch_size=8, # voxels per masked patch: one number or (z, y, x) (unused with `model`)
+                mask_ratio:float=None, # fraction of the patches masked (default: 0.6 for 'unet', 0.75 for a ViT; unused with `model`)
+                norm_pix_loss:bool=False, # predict each patch normalised by its own mean and variance (unused with `model`)
+                model:nn.Module=None, # a ready `MAE3D` or `ConvMAE3D` to train instead; its patch size and norm_pix_loss set the loss
+                channels=None, # 'unet': widths, one per level (default: `CONV_MAE_CHANNELS`)
+                pools=None, # 'unet': poolings between levels, each one number or (z, y, x) (default: 2 on every axis)
+                precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32' (see `set_precision`)
+                augment:bool=True, # flip and shift brightness/contrast of the training batches on their device (`mae_augment`)
+                n_acc:int=None, # accumulate gradients: an optimizer step every `n_acc` samples (default: every batch)
+                wd:float=0.05, # weight decay
+                opt_func=None, # the optimizer (default: fastai's `Adam` with sqr_mom=0.95, decoupled weight decay)
+                cbs=None, # extra callbacks
+                metrics=None, # metrics after `crop_mean_mse`
+                **kwargs, # more `Learner` arguments
+               ) -> Learner: # a learner of the MAE, not yet trained
     "A fastai `Learner` that pretrains a `ConvMAE3D` (`arch='unet'`), an `MAE3D` (a ViT preset `arch`) or `model` on crop `dls`; metrics: `crop_mean_mse`, then `metrics`."
     if model is None:
         xb = dls.one_batch()[0]
@@ -261,7 +353,11 @@ def mae_learner(dls, arch:str='unet', patch_size=8, mask_ratio:float=None, norm_
 class ShowReconstruction(Callback):
     "Figures of input / masked input / reconstruction (XY, XZ, YZ slices) every `every` epochs, saved to `path`."
     order, run_valid = 90, False
-    def __init__(self, every:int=1, path=None, seed:int=0): self.every, self.path, self.seed, self.figs = every, path, seed, []
+    def __init__(self,
+                 every:int=1, # a figure after every `every` training epochs
+                 path=None, # the folder for recon_epochNNN.png (None: not written); `self.figs` keeps every figure
+                 seed:int=0, # seed of the mask, the same at every figure
+                ): self.every, self.path, self.seed, self.figs = every, path, seed, []
     def before_fit(self):
         xb = self.dls.valid.one_batch()[0][:1].to(self.dls.device)
         tf = next((cb for cb in self.learn.cbs if isinstance(cb, ToFloat)), None)
@@ -322,7 +418,7 @@ def pretrain_mae(volumes=None, # volumes to crop from (paths or `Volume`s; defau
                  n_acc:int=None, # accumulate gradients: a weight update every `n_acc` crops (default: every batch)
                  show_every:int=1, # a reconstruction figure every N epochs
                  **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
-                ) -> Learner:
+                ) -> Learner: # the trained learner; the model file and run folder are in `out`
     "Pretrain an MAE on random crops of `volumes`; the run, its history and the model `mae.pt` go to `out`."
     precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     from emssl.io import open_volume, load_sample

@@ -18,7 +18,9 @@ __all__ = ['n_params', 'ResNet3D', 'resnet3d_18', 'resnet3d_34', 'resnet3d_50', 
            'unet_encoder', 'unet_decoder', 'load_encoder_into_unet', 'unet_splitter']
 
 # %% ../nbs/11_nets.ipynb #9db969f4
-def n_params(m:nn.Module, trainable:bool=False) -> int:
+def n_params(m:nn.Module, # the module whose parameters are counted
+             trainable:bool=False, # True: count only those with `requires_grad`
+            ) -> int:
     "Number of parameters of `m` (only those with `requires_grad` if `trainable`)."
     return sum(p.numel() for p in m.parameters() if p.requires_grad or not trainable)
 
@@ -34,7 +36,11 @@ _STEMS = {'r3d': dict(conv1_t_size=(3, 7, 7), conv1_t_stride=(1, 2, 2), no_max_p
 
 class ResNet3D(_MonaiResNet):
     "3D ResNet (MONAI's `ResNet`, no classifier) of `depth` 18/34/50: (B, `in_chans`, Z, Y, X) → pooled (B, `num_features`)."
-    def __init__(self, depth:int=18, in_chans:int=1, stem:str='r3d', widen_factor:float=1.):
+    def __init__(self, depth:int=18, # 18 or 34 (basic blocks) or 50 (bottleneck blocks)
+                 in_chans:int=1, # channels C of the input
+                 stem:str='r3d', # 'r3d': 3×7×7 conv, stride (1, 2, 2), no max-pool; 'monai': 7³ conv, stride 1, then max-pool
+                 widen_factor:float=1., # multiplies the stage widths (64, 128, 256, 512)
+                ):
         if depth not in _RESNET_LAYOUTS: raise ValueError(f"depth must be one of {list(_RESNET_LAYOUTS)}, got {depth!r}")
         if stem not in _STEMS: raise ValueError(f"stem must be one of {list(_STEMS)}, got {stem!r}")
         block, layers = _RESNET_LAYOUTS[depth]
@@ -44,42 +50,56 @@ class ResNet3D(_MonaiResNet):
         self.in_chans = int(in_chans)
         self.num_features = int(512 * widen_factor) * (4 if block == 'bottleneck' else 1)
 
-    def forward(self, x):
+    def forward(self, x, # a batch (B, in_chans, Z, Y, X)
+               ):
         _check_batch(x, self.in_chans, 'ResNet3D')
         return super().forward(x)
 
 register_model('ResNet3D', lambda c: ResNet3D(**c))
 
-def resnet3d_18(in_chans:int=1, **kwargs) -> ResNet3D:
+def resnet3d_18(in_chans:int=1, # channels C of the input
+                **kwargs, # more `ResNet3D` arguments: `stem`, `widen_factor`
+               ) -> ResNet3D: # a new, randomly initialised network
     "3D ResNet-18 (512 features); `kwargs` (`stem`, `widen_factor`) go to `ResNet3D`."
     return ResNet3D(18, in_chans, **kwargs)
 
-def resnet3d_34(in_chans:int=1, **kwargs) -> ResNet3D:
+def resnet3d_34(in_chans:int=1, # channels C of the input
+                **kwargs, # more `ResNet3D` arguments: `stem`, `widen_factor`
+               ) -> ResNet3D: # a new, randomly initialised network
     "3D ResNet-34 (512 features); `kwargs` (`stem`, `widen_factor`) go to `ResNet3D`."
     return ResNet3D(34, in_chans, **kwargs)
 
-def resnet3d_50(in_chans:int=1, **kwargs) -> ResNet3D:
+def resnet3d_50(in_chans:int=1, # channels C of the input
+                **kwargs, # more `ResNet3D` arguments: `stem`, `widen_factor`
+               ) -> ResNet3D: # a new, randomly initialised network
     "3D ResNet-50 (bottleneck blocks, 2048 features); `kwargs` (`stem`, `widen_factor`) go to `ResNet3D`."
     return ResNet3D(50, in_chans, **kwargs)
 
 # %% ../nbs/11_nets.ipynb #6342a085
 class MLPHead(nn.Sequential):
     "Linear(`in_dim`, `hidden`) → BatchNorm1d → ReLU → Linear(`hidden`, `out`)."
-    def __init__(self, in_dim:int, hidden:int=2048, out:int=256):
+    def __init__(self, in_dim:int, # the input width (e.g. the backbone's `num_features`)
+                 hidden:int=2048, # the hidden width
+                 out:int=256, # the output width
+                ):
         super().__init__(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Linear(hidden, out))
         self.config = dict(in_dim=int(in_dim), hidden=int(hidden), out=int(out))
 
 # %% ../nbs/11_nets.ipynb #715cd7fd
 class ResBlock3D(nn.Module):
     "Residual block: (3³ conv → InstanceNorm → LeakyReLU) ×2, the last activation after adding a (1³-projected) shortcut."
-    def __init__(self, in_ch:int, out_ch:int, slope:float=0.01):
+    def __init__(self, in_ch:int, # input channels
+                 out_ch:int, # output channels (the shortcut gets a 1³ conv when they differ from `in_ch`)
+                 slope:float=0.01, # the LeakyReLU's negative slope
+                ):
         super().__init__()
         self.conv1, self.norm1 = nn.Conv3d(in_ch, out_ch, 3, padding=1, bias=False), nn.InstanceNorm3d(out_ch, affine=True)
         self.conv2, self.norm2 = nn.Conv3d(out_ch, out_ch, 3, padding=1, bias=False), nn.InstanceNorm3d(out_ch, affine=True)
         self.skip = nn.Conv3d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
         self.act = nn.LeakyReLU(slope, inplace=True)
 
-    def forward(self, x):
+    def forward(self, x, # a batch (B, in_ch, Z, Y, X); the output (B, out_ch, Z, Y, X) has the same size
+               ):
         h = self.act(self.norm1(self.conv1(x)))
         return self.act(self.norm2(self.conv2(h)) + self.skip(x))
 
@@ -96,7 +116,8 @@ def unet_pools(levels:int, # U-Net levels (poolings = levels - 1)
         out.append(k); vs = vs * np.array(k)
     return tuple(out)
 
-def voxel_size_of(volumes) -> tuple:
+def voxel_size_of(volumes, # an iterable of volumes; those without a (non-None) `.voxel_size` are skipped
+                 ) -> tuple:
     "The first voxel size (z, y, x) known among `volumes` (anything with a `.voxel_size`), or None."
     return next((tuple(v.voxel_size) for v in volumes if getattr(v, 'voxel_size', None) is not None), None)
 
@@ -107,11 +128,15 @@ def _norm_pools(pools, levels):
         raise ValueError(f"pools must hold {levels - 1} kernels (z, y, x) of positive integers for {levels} levels, got {pools!r}")
     return pools
 
-def pool_multiple(pools) -> tuple:
+def pool_multiple(pools, # the per-pooling (z, y, x) kernels, as from `unet_pools` (each a 3-tuple)
+                 ) -> tuple:
     "What a U-Net input's (z, y, x) size must be a multiple of: the product of its poolings per axis."
     return tuple(int(np.prod([p[a] for p in pools])) for a in range(3))
 
-def check_unet_crop(crop, channels, pools):
+def check_unet_crop(crop, # the training crop size in voxels (z, y, x)
+                    channels, # the U-Net's width per level (one per level)
+                    pools, # its per-pooling (z, y, x) kernels, as from `unet_pools` (each a 3-tuple)
+                   ):
     "A `ValueError` naming the option unless training crops of `crop` (z, y, x) pass a U-Net of `channels` with `pools`."
     if not channels or any(int(c) < 1 for c in channels): raise ValueError(f"channels must be positive widths, one per level, got {channels!r}")
     m = pool_multiple(pools)
@@ -127,7 +152,10 @@ def _check_divisible(x, pools, what):
 
 class UNetEncoder3D(nn.Module):
     "The contracting path of a 3D U-Net: a `ResBlock3D` per level, max-pools (`pools`, default 2³) between; returns all levels' maps."
-    def __init__(self, in_chans:int=1, channels=(32, 64, 128, 256, 320), pools=None):
+    def __init__(self, in_chans:int=1, # channels C of the input
+                 channels=(32, 64, 128, 256, 320), # the width of each level, finest first; its length is the number of levels
+                 pools=None, # the max-pool kernel (z, y, x) or int between levels, one fewer than levels; None: 2³ each
+                ):
         super().__init__()
         channels = tuple(int(c) for c in channels)
         self.pools = _norm_pools(pools, len(channels))
@@ -141,7 +169,8 @@ class UNetEncoder3D(nn.Module):
         "What an input's (z, y, x) size must be a multiple of: the product of the poolings per axis."
         return pool_multiple(self.pools)
 
-    def forward(self, x) -> list:
+    def forward(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of `pool_multiple`
+               ) -> list:
         _check_batch(x, self.in_chans, 'UNetEncoder3D'); _check_divisible(x, self.pools, 'UNetEncoder3D')
         out = []
         for i, blk in enumerate(self.blocks):
@@ -149,7 +178,8 @@ class UNetEncoder3D(nn.Module):
             out.append(x)
         return out
 
-    def features(self, x):
+    def features(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of `pool_multiple`
+                ):
         "Global-average-pooled last level (B, `channels[-1]`)."
         return self(x)[-1].mean((2, 3, 4))
 
@@ -158,7 +188,10 @@ register_model('UNetEncoder3D', lambda c: UNetEncoder3D(**c))
 # %% ../nbs/11_nets.ipynb #b3f2b58e
 class UNetDecoder3D(nn.Module):
     "Expanding path: per level ConvTranspose3d(×pool) → concat skip → `ResBlock3D`; then a 1³ conv to `out_chans` logits."
-    def __init__(self, channels=(32, 64, 128, 256, 320), out_chans:int=1, pools=None):
+    def __init__(self, channels=(32, 64, 128, 256, 320), # the width of each level, finest first, as in the encoder
+                 out_chans:int=1, # output channels (logits)
+                 pools=None, # the encoder's kernels (z, y, x) or ints between levels, undone by the transposed convs; None: 2³
+                ):
         super().__init__()
         ch = tuple(int(c) for c in channels)
         self.pools = _norm_pools(pools, len(ch))
@@ -168,7 +201,8 @@ class UNetDecoder3D(nn.Module):
         self.blocks = nn.ModuleList([ResBlock3D(2 * ch[i], ch[i]) for i in reversed(range(len(ch) - 1))])
         self.head = nn.Conv3d(ch[0], out_chans, 1)
 
-    def forward(self, feats:list):
+    def forward(self, feats:list, # the encoder's maps, one per level, finest first (as `UNetEncoder3D` returns them)
+               ):
         if len(feats) != len(self.ups) + 1:
             raise DataError(f"UNetDecoder3D expected {len(self.ups) + 1} feature maps, found {len(feats)}")
         x = feats[-1]
@@ -182,23 +216,31 @@ class UNetDecoder3D(nn.Module):
 # %% ../nbs/11_nets.ipynb #f7c3f56c
 class UNet3D(nn.Module):
     "3D U-Net = `UNetEncoder3D` + `UNetDecoder3D`: (B, `in_chans`, Z, Y, X) → logits (B, `out_chans`, Z, Y, X)."
-    def __init__(self, in_chans:int=1, out_chans:int=1, channels=(32, 64, 128, 256, 320), pools=None):
+    def __init__(self, in_chans:int=1, # channels C of the input
+                 out_chans:int=1, # output channels (logits)
+                 channels=(32, 64, 128, 256, 320), # the width of each level, finest first; its length is the number of levels
+                 pools=None, # the max-pool kernel (z, y, x) or int between levels, one fewer than levels; None: 2³ each
+                ):
         super().__init__()
         self.encoder = UNetEncoder3D(in_chans, channels, pools)
         self.decoder = UNetDecoder3D(channels, out_chans, self.encoder.pools)
         self.config = dict(in_chans=int(in_chans), out_chans=int(out_chans), channels=self.encoder.channels, pools=self.encoder.pools)
 
-    def forward(self, x):
+    def forward(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the encoder's `pool_multiple`
+               ):
         _check_batch(x, self.encoder.in_chans, 'UNet3D')
         _check_divisible(x, self.encoder.pools, 'UNet3D')
         return self.decoder(self.encoder(x))
 
-    def features(self, x): return self.encoder.features(x)
+    def features(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the encoder's `pool_multiple`
+                ):
+        return self.encoder.features(x)
 
 register_model('UNet3D', lambda c: UNet3D(**c), encoder=lambda m: m.encoder)
 
 # %% ../nbs/11_nets.ipynb #55a3b753
-def unet_encoder(src) -> UNetEncoder3D:
+def unet_encoder(src, # an emssl model file (or its loaded dict), or a module (possibly DDP-wrapped)
+                ) -> UNetEncoder3D:
     "The `UNetEncoder3D` in `src`: an emssl model file of any kind that holds one (`load_encoder`), or a module (one, or one whose `.encoder` is one)."
     if not isinstance(src, nn.Module): return load_encoder(src, 'UNetEncoder3D')
     m = getattr(src, 'module', src)   # unwrap DDP
@@ -208,13 +250,17 @@ def unet_encoder(src) -> UNetEncoder3D:
         raise DataError(f"expected a UNetEncoder3D (or a model whose .encoder is one), found a {found}")
     return enc
 
-def unet_decoder(src):
+def unet_decoder(src, # an emssl model file (or its loaded dict), or a module (possibly DDP-wrapped)
+                ):
     "The `UNetDecoder3D` of `src` if it holds a whole U-Net (a `UNet3D`, or a model whose `.unet` is one, as `ConvMAE3D`), else None."
     m = getattr(src, 'module', src) if isinstance(src, nn.Module) else load_model(src)
     u = getattr(m, 'unet', m)
     return u.decoder if isinstance(u, UNet3D) else None
 
-def load_encoder_into_unet(unet:UNet3D, src, decoder:bool=False) -> UNet3D:
+def load_encoder_into_unet(unet:UNet3D, # the U-Net to fill, in place; its encoder config must match the source's
+                           src, # an emssl model file (or its loaded dict), or a module, holding a `UNetEncoder3D`
+                           decoder:bool=False, # True: also copy the decoder, if `src` holds a whole U-Net (not its 1³ output conv)
+                          ) -> UNet3D:
     "Copy the `UNetEncoder3D` of `src` (model file or module, see `unet_encoder`) into `unet.encoder`; with `decoder`, its decoder too, if it has one (not the output layer)."
     path = None if isinstance(src, nn.Module) else src
     enc = unet_encoder(src)
@@ -229,7 +275,8 @@ def load_encoder_into_unet(unet:UNet3D, src, decoder:bool=False) -> UNet3D:
     return unet
 
 # %% ../nbs/11_nets.ipynb #20ba2a85
-def unet_splitter(model) -> list:
+def unet_splitter(model, # a `UNet3D`, possibly DDP-wrapped; every parameter must be in .encoder or .decoder
+                 ) -> list:
     "[encoder params, decoder params] of `model` (a `UNet3D`, possibly wrapped by DDP), for fastai's `splitter=`."
     model = getattr(model, 'module', model)
     enc, dec = list(model.encoder.parameters()), list(model.decoder.parameters())

@@ -33,12 +33,16 @@ def _per_axis(sigma, voxel_size):
     vs = np.asarray(zyx(voxel_size, 'voxel size', float))
     return tuple(float(s) for s in sigma * vs.min() / vs)
 
-def filter_names(sigmas=FILTER_SIGMAS) -> list:
+def filter_names(sigmas=FILTER_SIGMAS, # the scales given to `filter_bank`, in voxels of the finest axis
+                ) -> list:
     "The channel names of `filter_bank`, in order."
     kinds = ['gauss', 'log', 'gradmag', 'dog', 'hess0', 'hess1', 'hess2', 'st0', 'st1', 'st2']
     return [f'{k}_s{s:g}' for s in sigmas for k in kinds]
 
-def filter_bank(volume, sigmas=FILTER_SIGMAS, voxel_size=None) -> np.ndarray:
+def filter_bank(volume, # a 3D (z, y, x) array or `Volume`
+                sigmas=FILTER_SIGMAS, # Gaussian scales σ in voxels of the finest axis; ten channels per scale
+                voxel_size=None, # (z, y, x) voxel size: σ per axis for equal physical widths (default: isotropic)
+               ) -> np.ndarray:
     "(10·len(`sigmas`), Z, Y, X) float32 ilastik-style features of `volume`, σ per axis from `voxel_size` (z, y, x)."
     a = _to_float(np.asarray(volume))
     if a.ndim != 3: raise DataError(f"expected a 3D volume (z, y, x), found shape {a.shape}", getattr(volume, 'path', None))
@@ -56,7 +60,8 @@ def filter_bank(volume, sigmas=FILTER_SIGMAS, voxel_size=None) -> np.ndarray:
     return out
 
 # %% ../nbs/32_probe.ipynb #087f6d06
-def boundary_mask(labels) -> np.ndarray:
+def boundary_mask(labels, # a (z, y, x) segmentation: one id per object, 0 for membrane or background
+                 ) -> np.ndarray:
     "uint8 mask of the voxels of id 0 and those touching another non-zero id along z, y or x (membranes of a segmentation)."
     l = np.asarray(labels)
     b = l == 0
@@ -68,13 +73,19 @@ def boundary_mask(labels) -> np.ndarray:
         b[tuple(sl0)] |= d; b[tuple(sl1)] |= d
     return b.astype(np.uint8)
 
-def class_masks(labels, classes) -> np.ndarray:
+def class_masks(labels, # a (z, y, x) label volume or mask
+                classes, # the label values to keep, in order: `classes[i]` becomes i+1
+               ) -> np.ndarray:
     "int64 volume: i+1 where `labels` == `classes[i]`, 0 elsewhere."
     l, out = np.asarray(labels), np.zeros(np.shape(labels), np.int64)
     for i, c in enumerate(classes): out[l == c] = i + 1
     return out
 
-def balanced_sample(target, n_per_class:int, seed:int=0, box=None) -> np.ndarray:
+def balanced_sample(target, # a (z, y, x) volume of class ids (0 is sampled as a class too)
+                    n_per_class:int, # voxels drawn per class (all of them for a class with fewer)
+                    seed:int=0, # seed of the random draw
+                    box=None, # ((z0, z1), (y0, y1), (x0, x1)) voxel bounds to draw inside (default: the whole volume)
+                   ) -> np.ndarray:
     "Flat indices of up to `n_per_class` voxels of each class of `target` (inside `box`: ((z0, z1), (y0, y1), (x0, x1)))."
     t, rng = np.asarray(target), np.random.default_rng(seed)
     allowed = np.ones(t.shape, bool)
@@ -93,7 +104,13 @@ def _classifier(kind:str, seed:int=0):
     if kind == 'forest': return RandomForestClassifier(n_estimators=100, min_samples_leaf=2, n_jobs=-1, random_state=seed)
     raise ValueError(f"probe kind must be 'linear', 'mlp' or 'forest', got {kind!r}")
 
-def fit_probe(features:list, targets:list, kind:str='linear', n_per_class:int=5000, seed:int=0, boxes=None):
+def fit_probe(features:list, # (C, Z, Y, X) feature volumes, one per training volume
+              targets:list, # their (Z, Y, X) class ids (`class_masks`), 0 included as a class
+              kind:str='linear', # 'linear' (standardised logistic regression), 'mlp' (256 hidden units) or 'forest' (100 trees)
+              n_per_class:int=5000, # training voxels per class and volume (`balanced_sample`)
+              seed:int=0, # seed of the classifier and of the sampling (plus each volume's index)
+              boxes=None, # per volume, ((z0, z1), (y0, y1), (x0, x1)) to sample inside or None (default: whole volumes)
+             ):
     "A classifier of `kind` fitted on balanced voxels of (C, Z, Y, X) `features` and their (Z, Y, X) class `targets`."
     X, y = [], []
     for i, (f, t) in enumerate(zip(features, targets)):
@@ -106,7 +123,10 @@ def fit_probe(features:list, targets:list, kind:str='linear', n_per_class:int=50
         warnings.simplefilter('ignore')   # convergence warnings of the linear probe at its iteration cap
         return _classifier(kind, seed).fit(X.astype(np.float32), y)
 
-def predict_volume(clf, features, chunk:int=200_000) -> np.ndarray:
+def predict_volume(clf, # a fitted classifier with `predict_proba` (`fit_probe`)
+                   features, # (C, Z, Y, X) features of the volume to predict
+                   chunk:int=200_000, # voxels per `predict_proba` call (bounds the memory)
+                  ) -> np.ndarray:
     "(K, Z, Y, X) float32 class probabilities of `clf` at every voxel of (C, Z, Y, X) `features`."
     C, shape = features.shape[0], tuple(features.shape[1:])
     flat = np.asarray(features).reshape(C, -1)
@@ -114,7 +134,10 @@ def predict_volume(clf, features, chunk:int=200_000) -> np.ndarray:
     for i in range(0, flat.shape[1], chunk): out[:, i:i + chunk] = clf.predict_proba(flat[:, i:i + chunk].T.astype(np.float32)).T
     return out.reshape(-1, *shape)
 
-def overlap_ap(prob, target, classes) -> dict:
+def overlap_ap(prob, # (K, Z, Y, X) or (K, N) probabilities, row k for class id k (0: background)
+               target, # the true class ids 0..K-1 (`class_masks`), as many voxels as `prob` holds per row
+               classes, # names of class ids 1, 2, ..., in order: the keys of the result
+              ) -> dict:
     "{class: {'ap', 'iou', 'dice'}} of probabilities (K, Z, Y, X) over class ids 0..K-1 against `target` (Z, Y, X)."
     t, pred, res = np.asarray(target).ravel(), np.asarray(prob).reshape(len(prob), -1).argmax(0), {}
     for k, c in enumerate(classes, 1):
@@ -221,14 +244,19 @@ def _write_report(out, report, first, target, probs):
     for ax in axs: ax.set_xticks([]); ax.set_yticks([])
     fig.tight_layout(); fig.savefig(out/'probe.png', dpi=80); plt.close(fig)
 
-def report_table(report:dict):
+def report_table(report:dict, # what `probe_report` returns (or its metrics.json, loaded)
+                ):
     "The scores of a `probe_report` as a pandas table: one row per method, AP / IoU / Dice columns per class."
     import pandas as pd
     rows = {m: {f'{c} {k}': float(v) for c, d in s.items() for k, v in d.items() if k != 'per_seed'} for m, s in report['scores'].items()}
     return pd.DataFrame(rows).T.round(3)
 
 # %% ../nbs/32_probe.ipynb #b2d065fa
-def guided_filter(p, guide, radius:int=2, eps:float=1e-2) -> np.ndarray:
+def guided_filter(p, # the map to refine (e.g. a probe's probabilities), any dimension
+                  guide, # the image that steers it, same shape as `p`
+                  radius:int=2, # half-width of the box windows in voxels (side 2·radius + 1)
+                  eps:float=1e-2, # regularisation in guide units² (guide scaled to [0, 1]): larger smooths across more edges
+                 ) -> np.ndarray:
     "He et al.'s guided filter of map `p` by image `guide` (same shape, any dimension): box radius `radius` voxels, ridge `eps` (in the guide's units², guide scaled to [0, 1])."
     p, I = np.asarray(p, np.float32), np.asarray(guide, np.float32)
     if p.shape != I.shape: raise DataError(f"the map {p.shape} and its guide {I.shape} differ in shape")

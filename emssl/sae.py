@@ -139,7 +139,8 @@ def extract_activations(model, # an encoder module or any emssl model file
     g.attrs['complete'] = True
     return g
 
-def open_activations(path):
+def open_activations(path, # the .zarr folder written by `extract_activations` (`emssl sae extract`)
+                    ):
     "The Zarr group of a finished `extract_activations` store (refused while an extraction is unfinished)."
     import zarr
     path = Path(path)
@@ -152,7 +153,10 @@ def open_activations(path):
     return g
 
 # %% ../nbs/33_sae.ipynb #f1d93ad1
-def geometric_median(x:torch.Tensor, iters:int=100, eps:float=1e-6) -> torch.Tensor:
+def geometric_median(x:torch.Tensor, # (N, D) points, one per row
+                     iters:int=100, # most Weiszfeld iterations
+                     eps:float=1e-6, # floor on the distances (no division by zero) and relative tolerance that stops the iterations
+                    ) -> torch.Tensor:
     "The geometric median of the rows of `x` (N, D) by Weiszfeld's iterations: the point of least summed distance."
     m = x.mean(0)
     for _ in range(iters):
@@ -168,7 +172,13 @@ def _decode(idx, val, W):
 
 class TopKSAE(nn.Module):
     "A TopK sparse autoencoder: z = TopK(ReLU)(W_enc(x̂ − b_dec) + b_enc), x̂ ≈ W_dec z + b_dec, on inputs x̂ centred and scaled."
-    def __init__(self, d_in:int, n_latents:int=None, expansion:int=8, k:int=32, k_aux:int=256, dead_tokens:int=10_000_000):
+    def __init__(self, d_in:int, # input features per token (D)
+                 n_latents:int=None, # number of latents (default: `expansion` × `d_in`)
+                 expansion:int=8, # latents per input feature, when `n_latents` is not given
+                 k:int=32, # active latents per token (TopK)
+                 k_aux:int=256, # dead latents that reconstruct the residual in training (AuxK; 0: off)
+                 dead_tokens:int=10_000_000, # a latent is dead after this many training tokens without firing
+                ):
         super().__init__()
         n = int(n_latents or expansion * d_in)
         if not 0 < k <= n: raise ValueError(f"k must lie in [1, n_latents = {n}], got {k}")
@@ -183,7 +193,9 @@ class TopKSAE(nn.Module):
         self.config = dict(d_in=self.d_in, n_latents=n, k=self.k, k_aux=self.k_aux, dead_tokens=self.dead_tokens)
 
     @torch.no_grad()
-    def init_from(self, x:torch.Tensor, center:bool=True) -> 'TopKSAE':
+    def init_from(self, x:torch.Tensor, # a sample of inputs (N, d_in) in their original units
+                  center:bool=True, # subtract the sample's mean (else the mean is 0 and the inputs are only scaled)
+                 ) -> 'TopKSAE':
         "Set the input normalisation from a sample `x` (N, d_in): mean-centred (if `center`), scaled to E‖x̂‖² = d_in; b_dec at the geometric median."
         x = x.float()
         self.mean.copy_(x.mean(0) if center else torch.zeros_like(self.mean))
@@ -194,16 +206,23 @@ class TopKSAE(nn.Module):
         self.b_dec.copy_(geometric_median(xn))
         return self
 
-    def normalise(self, x): return (x.float() - self.mean) * self.scale
-    def pre(self, xn): return (xn - self.b_dec) @ self.W_enc + self.b_enc
-    def topk(self, pre, k:int):
+    def normalise(self, x, # inputs (B, d_in) in their original units
+                 ):
+        return (x.float() - self.mean) * self.scale
+    def pre(self, xn, # normalised inputs (B, d_in), from `normalise`
+           ):
+        return (xn - self.b_dec) @ self.W_enc + self.b_enc
+    def topk(self, pre, # pre-activations (B, n_latents), from `pre`
+             k:int, # latents kept per row
+            ):
         "(indices, values) of the k largest pre-activations, values through a ReLU."
         v, i = pre.topk(k, dim=-1)
         return i, v.clamp_min(0)
     @property
     def dead(self) -> torch.Tensor: return self.since_fired > self.dead_tokens
 
-    def forward(self, x):
+    def forward(self, x, # a batch of inputs (B, d_in) in their original units
+               ):
         "(reconstruction, normalised input, top-k indices, values, AuxK reconstruction or None, residual) of a batch (B, d_in)."
         xn = self.normalise(x)
         p = self.pre(xn)
@@ -223,27 +242,37 @@ class TopKSAE(nn.Module):
         return rec, xn, i, v, aux, err
 
     @torch.no_grad()
-    def encode(self, x) -> tuple:
+    def encode(self, x, # inputs (B, d_in) in their original units
+              ) -> tuple:
         "(indices (B, k), values (B, k)) of the active latents of inputs `x` (B, d_in), in the units the SAE was fitted in."
         return self.topk(self.pre(self.normalise(x)), self.k)
     @torch.no_grad()
-    def dense(self, x) -> torch.Tensor:
+    def dense(self, x, # inputs (B, d_in) in their original units
+             ) -> torch.Tensor:
         "The latent codes (B, n_latents) of `x`, zero but for the top k."
         i, v = self.encode(x)
         return torch.zeros(len(x), self.n, device=v.device).scatter_(1, i, v)
     @torch.no_grad()
-    def decode(self, i, v) -> torch.Tensor:
+    def decode(self, i, # latent indices (B, k), as `encode` gives them
+               v, # their values (B, k)
+              ) -> torch.Tensor:
         "Inputs (B, d_in) in their original units from sparse codes (indices, values)."
         return (_decode(i, v, self.W_dec) + self.b_dec) / self.scale + self.mean
 
-def nmse(rec, x, var=None) -> torch.Tensor:
+def nmse(rec, # reconstructions (B, D)
+         x, # the inputs they reconstruct (B, D)
+         var=None, # the normaliser, a scalar tensor (default: the batch's mean ‖x − mean x‖²)
+        ) -> torch.Tensor:
     "Mean ‖rec − x‖² over `var` (default: the batch's own mean ‖x − mean x‖²): 0 is perfect, 1 is as good as the mean."
     v = (x - x.mean(0)).pow(2).sum(-1).mean() if var is None else var
     return (rec - x).pow(2).sum(-1).mean() / v.clamp_min(1e-12)
 
 class SAELoss:
     "NMSE of the reconstruction (over the data variance the SAE was initialised with) + `aux_coef` × the AuxK NMSE of the residual."
-    def __init__(self, sae:TopKSAE, aux_coef:float=1/32): self.sae, self.aux_coef = sae, float(aux_coef)
+    def __init__(self, sae:TopKSAE, # the SAE being trained: its `var` normalises the reconstruction's NMSE
+                 aux_coef:float=1/32, # weight of the AuxK term (0: off)
+                ):
+        self.sae, self.aux_coef = sae, float(aux_coef)
     def __call__(self, out, *yb):
         rec, xn, i, v, aux, err = out
         loss = nmse(rec, xn, self.sae.var)
@@ -255,7 +284,14 @@ class SAELoss:
 # %% ../nbs/33_sae.ipynb #0ca7f9d1
 class ActivationBatches:
     "Batches (rows (bs, D) float32, placeholder) of activations (N, D) in a Zarr array, numpy array or tensor; each epoch a new chunk order, rows shuffled within windows of `buffer` rows."
-    def __init__(self, acts, bs:int=4096, blocks=None, buffer:int=65536, shuffle:bool=True, seed:int=0, chunk:int=None):
+    def __init__(self, acts, # activations (N, D): a Zarr array, a numpy array or a tensor
+                 bs:int=4096, # rows per batch
+                 blocks=None, # indices of the chunks to draw from, e.g. a training or validation split (default: all)
+                 buffer:int=65536, # rows read and shuffled together (rounded down to whole batches, at least one)
+                 shuffle:bool=True, # new chunk and row order each epoch, last partial batch dropped (False: in order, kept)
+                 seed:int=0, # seed of the chunk and row orders (with the epoch)
+                 chunk:int=None, # rows per chunk (default: the Zarr array's chunk rows, else 4096)
+                ):
         if len(acts.shape) != 2: raise DataError(f"activations must be a table (tokens, features), found shape {tuple(acts.shape)}", getattr(acts, 'store_path', None))
         self.acts, (self.N, self.D) = acts, map(int, acts.shape)
         self.chunk = int(chunk or (acts.chunks[0] if hasattr(acts, 'chunks') else 4096))
@@ -270,7 +306,8 @@ class ActivationBatches:
         self.n = self.total // self.bs if shuffle else -(-self.total // self.bs)
         self.set_epoch(0)
     def _size(self, b): return min(self.chunk, self.N - int(b) * self.chunk)
-    def set_epoch(self, epoch:int):
+    def set_epoch(self, epoch:int, # the epoch number, which (with `seed`) sets the chunk and row orders
+                 ):
         "The chunk order of `epoch` (reproducible from `seed` and the epoch: a resumed run draws the same batches)."
         self.epoch = int(epoch)
         self.order = np.random.default_rng([self.seed, self.epoch]).permutation(self.blocks) if self.shuffle else self.blocks
@@ -296,7 +333,13 @@ class ActivationBatches:
         x = torch.from_numpy(self._win[o:o + self.bs])
         return x, torch.zeros(len(x))
 
-def activation_dls(acts, bs:int=4096, valid:float=0.05, buffer:int=65536, seed:int=0, device=None) -> DataLoaders:
+def activation_dls(acts, # activations (N, D): a Zarr array, a numpy array or a tensor
+                   bs:int=4096, # rows per batch
+                   valid:float=0.05, # fraction of the chunks held out for validation
+                   buffer:int=65536, # rows shuffled together in training (`ActivationBatches`)
+                   seed:int=0, # seed of the training batches' order
+                   device=None, # device of the batches (default: the best available)
+                  ) -> DataLoaders:
     "fastai `DataLoaders` of `ActivationBatches`: a fraction `valid` of the chunks (spread evenly, at least one) held out for validation."
     from emssl.core import default_device
     chunk = int(acts.chunks[0]) if hasattr(acts, 'chunks') else 4096
@@ -324,11 +367,13 @@ class UnitNormDecoder(Callback):
 
 class SAEMetric(Metric):
     "A validation metric of a `TopKSAE`: 'nmse' (of the normalised inputs), 'l0' (active latents per token) or 'dead_pct' (latents not fired in `dead_tokens` training tokens)."
-    def __init__(self, which:str):
+    def __init__(self, which:str, # 'nmse', 'l0' or 'dead_pct'
+                ):
         if which not in ('nmse', 'l0', 'dead_pct'): raise ValueError(f"which must be 'nmse', 'l0' or 'dead_pct', got {which!r}")
         self.which = which
     def reset(self): self.num, self.den = 0., 0
-    def accumulate(self, learn):
+    def accumulate(self, learn, # the `Learner` after a validation batch: `learn.pred` is the `TopKSAE`'s output
+                  ):
         rec, xn, i, v, _, _ = learn.pred
         if self.which == 'nmse':
             sae = getattr(learn.model, 'module', learn.model)
@@ -345,7 +390,9 @@ class SAEMetric(Metric):
     def name(self): return self.which
 
 @torch.no_grad()
-def latent_density(sae:TopKSAE, dl) -> np.ndarray:
+def latent_density(sae:TopKSAE, # the SAE (put in eval mode)
+                   dl, # batches whose first item is input rows (B, d_in), e.g. `dls.valid`
+                  ) -> np.ndarray:
     "The fraction of the tokens of `dl` (batches of rows) on which each latent fires."
     sae.eval(); counts, n = torch.zeros(sae.n), 0
     for x, *_ in dl:
@@ -353,7 +400,10 @@ def latent_density(sae:TopKSAE, dl) -> np.ndarray:
         counts += torch.bincount(i[v > 0].flatten().cpu(), minlength=sae.n).float(); n += len(x)
     return (counts / max(n, 1)).numpy()
 
-def plot_density(density:np.ndarray, path=None, title:str=None):
+def plot_density(density:np.ndarray, # (n_latents,) firing frequency of each latent (`latent_density`)
+                 path=None, # PNG to save the figure to, then closed (default: save nothing)
+                 title:str=None, # the plot's title (default: how many latents fire)
+                ):
     "Histogram of log10 latent firing frequency (the SAE literature's density plot), never-firing latents counted apart."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 3))
@@ -395,7 +445,7 @@ def train_sae(acts, # activations (N, D): an `extract_activations` store, a Zarr
               init_rows:int=65536, # training rows that set the normalisation and the geometric-median decoder bias
               buffer:int=262144, # rows shuffled together (a window of chunks read in a random order)
               **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
-             ) -> Learner:
+             ) -> Learner: # the trained learner; the SAE file and run folder are in `out`
     "Train a TopK sparse autoencoder on activations; `sae.pt`, metrics.json (NMSE, L0, dead %), density.png and the run's files go to `out`."
     precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     A, source = _table(acts)
@@ -440,7 +490,8 @@ def train_sae(acts, # activations (N, D): an `extract_activations` store, a Zarr
 register_model('TopKSAE', lambda c: TopKSAE(**c), encoder=lambda m: m)
 
 # %% ../nbs/33_sae.ipynb #ac779481
-def load_sae(path) -> TopKSAE:
+def load_sae(path, # a `sae.pt` of `train_sae` (`emssl sae train`)
+            ) -> TopKSAE:
     "The `TopKSAE` of a `sae.pt` (from `train_sae` or `emssl sae train`)."
     return load_model(path, 'TopKSAE')
 
@@ -491,7 +542,9 @@ def apply_sae(sae, # a `TopKSAE` or a `sae.pt`
     g = zarr.open_group(str(out), mode='r')
     return {n: g[n] for n in ('latents', 'values')}
 
-def latent_stats(codes:dict, n_latents:int) -> pd.DataFrame:
+def latent_stats(codes:dict, # {'latents', 'values'}: (N, k) sparse codes of `apply_sae`
+                 n_latents:int, # the SAE's number of latents: one row each
+                ) -> pd.DataFrame:
     "Per latent: frequency (fraction of tokens where it is active), mean and max activation where active."
     lat, val = np.asarray(codes['latents'][:]), np.asarray(codes['values'][:])
     on = val > 0
@@ -502,7 +555,11 @@ def latent_stats(codes:dict, n_latents:int) -> pd.DataFrame:
                          'mean_value': np.where(cnt > 0, s / np.maximum(cnt, 1), 0.), 'max_value': mx})
 
 # %% ../nbs/33_sae.ipynb #a5ff597f
-def token_classes(labels, coords, token, coverage:float=None) -> np.ndarray:
+def token_classes(labels, # (z, y, x) non-negative class ids of the activations' volume: array, `Volume` or Zarr array
+                  coords, # (N, 3) token centres in voxels (z, y, x), as in the activation store
+                  token, # token size in voxels: one number or (z, y, x)
+                  coverage:float=None, # least fraction of a token for its commonest non-zero label (default: the majority label, 0 included)
+                 ) -> np.ndarray:
     "Each token's class from its box in a label volume: the majority label, or with `coverage` the non-zero label covering the most of it if that is ≥ `coverage`, else 0."
     lab = np.asarray(labels[:] if hasattr(labels, 'shape') and not isinstance(labels, np.ndarray) else labels)
     t = np.asarray(zyx(token, 'token size'))
@@ -536,7 +593,11 @@ def _sparse_ap(scores, is_pos, n_pos:int, n:int) -> float:
     if n > len(s) and r_act < 1: ap += (1 - r_act) * n_pos / n                  # the last threshold, 0: every token predicted positive
     return ap
 
-def latent_class_ap(codes:dict, classes, n_latents:int, names:dict=None) -> pd.DataFrame:
+def latent_class_ap(codes:dict, # {'latents', 'values'}: (N, k) sparse codes of `apply_sae`
+                    classes, # (N,) class id of each token (`token_classes`)
+                    n_latents:int, # the SAE's number of latents: one row each
+                    names:dict=None, # {class id: column name} of the classes to score (default: every id in `classes`, named by id)
+                   ) -> pd.DataFrame:
     "AP of each latent's activation (0 where inactive) as a detector of each class, over the tokens of `codes` (`apply_sae`) with token `classes` (N,)."
     lat, val = np.asarray(codes['latents'][:]), np.asarray(codes['values'][:], np.float64)
     cls = np.asarray(classes)
@@ -558,7 +619,12 @@ def latent_class_ap(codes:dict, classes, n_latents:int, names:dict=None) -> pd.D
     res.attrs['class_ids'] = list(ids)
     return res
 
-def name_latents(ap:pd.DataFrame, codes:dict, classes, stats:pd.DataFrame=None, purity_k:int=16) -> tuple:
+def name_latents(ap:pd.DataFrame, # `latent_class_ap`'s table (latents × classes)
+                 codes:dict, # the codes it was computed from
+                 classes, # (N,) token class ids it was computed with
+                 stats:pd.DataFrame=None, # `latent_stats` of `codes` (default: computed here)
+                 purity_k:int=16, # top-activating tokens per latent whose commonest class's share is its purity
+                ) -> tuple:
     "(per latent: its class, that AP, the AP's lift over chance, frequency, purity; summary: alive, interpretable %, Coverage@0.3, Purity@k)."
     lat, val = np.asarray(codes['latents'][:]), np.asarray(codes['values'][:])
     cls = np.asarray(classes)
@@ -592,7 +658,16 @@ def name_latents(ap:pd.DataFrame, codes:dict, classes, stats:pd.DataFrame=None, 
                    latents_per_class=table.best_class[alive].value_counts().to_dict())
     return table, summary
 
-def latent_gallery(volume, coords, codes:dict, token, latents, n:int=4, context:int=3, table:pd.DataFrame=None, path=None):
+def latent_gallery(volume, # the (z, y, x) volume the activations came from: array, `Volume` or Zarr array
+                   coords, # (N, 3) token centres in voxels (z, y, x)
+                   codes:dict, # {'latents', 'values'}: (N, k) sparse codes of `apply_sae`
+                   token, # token size in voxels: one number or (z, y, x)
+                   latents, # the latents to show, one row each
+                   n:int=4, # top tokens shown per latent, two panels (yx, zx) each
+                   context:int=3, # tokens of context: each crop is about `context` + 1 tokens wide, clipped at the volume's edges
+                   table:pd.DataFrame=None, # `name_latents`' table: adds each latent's class and AP to its row label
+                   path=None, # PNG to save the figure to, then closed (default: save nothing)
+                  ):
     "Each latent's `n` top-activating tokens: yx and zx slices through the token's centre, `context` tokens around it, the token outlined."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle

@@ -35,7 +35,11 @@ __all__ = ['SimCLRNet', 'SimCLRLoss', 'SimCLR', 'lars_layer_lr', 'lars', 'simclr
 # %% ../nbs/22_simclr.ipynb #040bcc49
 class SimCLRNet(nn.Module):
     "`backbone` (a ResNet3D, or a UNetEncoder3D pooled by its `features`) + `MLPHead` projector; `forward(x1, x2)` → (z1, z2), `embed(x)` → (B, F)."
-    def __init__(self, backbone:nn.Module, proj_hidden:int=2048, proj_dim:int=128):
+    def __init__(self,
+                 backbone:nn.Module, # a module with `num_features` (its pooled size F) whose output, or `features(x)`, is (B, F)
+                 proj_hidden:int=2048, # hidden width of the `MLPHead` projector
+                 proj_dim:int=128, # size of the projections z
+                ):
         super().__init__()
         nf = getattr(backbone, 'num_features', None)
         if nf is None: raise ValueError("the backbone needs a `num_features` attribute (the size of its pooled features)")
@@ -45,11 +49,16 @@ class SimCLRNet(nn.Module):
         cfg = getattr(backbone, 'config', None)
         self.config = (dict(backbone_class=type(backbone).__name__, backbone=dict(cfg), proj_hidden=int(proj_hidden),
                             proj_dim=int(proj_dim)) if cfg else {})
-    def embed(self, x):
+    def embed(self,
+              x, # a batch (B, C, Z, Y, X)
+             ):
         "Pooled features (B, F): the backbone's `features` where it has them (a U-Net encoder), else its output (a ResNet)."
         f = getattr(self.backbone, 'features', None)
         return f(x) if callable(f) else self.backbone(x)
-    def forward(self, x1, x2):
+    def forward(self,
+                x1, # the first views (B, C, Z, Y, X)
+                x2, # the second views, the same shape as `x1`
+               ):
         "Projections of both views; the two are run through the backbone as one batch (one set of BatchNorm statistics)."
         z = self.projector(self.embed(torch.cat([x1, x2])))
         return z[:len(x1)], z[len(x1):]
@@ -62,15 +71,25 @@ register_model('SimCLRNet', _build_simclr, encoder=lambda m: m.backbone)
 # %% ../nbs/22_simclr.ipynb #117b545c
 class SimCLRLoss:
     "NT-Xent of the model's `(z1, z2)`; the placeholder target is ignored."
-    def __init__(self, temperature:float=0.1, gather:bool=True): self.temperature, self.gather = float(temperature), gather
+    def __init__(self,
+                 temperature:float=0.1, # NT-Xent softmax temperature
+                 gather:bool=True, # under DDP, take negatives from every rank's batch
+                ): self.temperature, self.gather = float(temperature), gather
     def __call__(self, out, *yb): return nt_xent(out[0], out[1], self.temperature, gather=self.gather)
     def __repr__(self): return f"SimCLRLoss(temperature={self.temperature}, gather={self.gather})"
 
 class SimCLR(Callback):
     "Two views of each batch on its device (streams A and B), `learn.xb = (v1, v2)`; `n_image` image channels, the rest masks."
     order = 5   # after ToFloat (2), before mixed precision and gradient accumulation
-    def __init__(self, n_image:int=1, voxel_size=None, cleft_channel:int=1, seed:int=None, aug_a:Augment3D=None, aug_b:Augment3D=None,
-                 warmup_pct:float=0.1):
+    def __init__(self,
+                 n_image:int=1, # the batch's leading image channels; the channels after them are binary masks
+                 voxel_size=None, # (z, y, x) nm, for the default augmentations (rotations and blur respect anisotropy)
+                 cleft_channel:int=1, # the cleft mask, counted among the mask channels (0: the first after the images), dropped in stream B
+                 seed:int=None, # seed of stream A's generator (B: seed+1; validation: seed+1000, seed+1001) (default: random)
+                 aug_a:Augment3D=None, # stream A's training augmentation (default: `simclr_augment('A', ...)`)
+                 aug_b:Augment3D=None, # stream B's training augmentation (default: `simclr_augment('B', ...)`)
+                 warmup_pct:float=0.1, # fraction of the steps spent warming up the lr, in [0, 1) (`schedule`)
+                ):
         if not (isinstance(warmup_pct, (int, float)) and 0 <= warmup_pct < 1): raise ValueError(f"warmup_pct must be in [0, 1), got {warmup_pct!r}")
         self.n_image, self.voxel_size, self.cleft_channel = int(n_image), voxel_size, int(cleft_channel)
         self.seed = int(seed) if seed is not None else int(torch.randint(0, 2**31, (1,)))
@@ -85,7 +104,11 @@ class SimCLR(Callback):
     def _valid_augs(self):
         return (simclr_augment('A', self.voxel_size, self.cleft_channel, seed=self.seed + 1000),
                 simclr_augment('B', self.voxel_size, self.cleft_channel, seed=self.seed + 1001))
-    def views(self, x, augs=None, x2=None):
+    def views(self,
+              x, # the float batch (B, C, Z, Y, X): `n_image` image channels, then masks
+              augs=None, # the (stream A, stream B) augmentations to use (default: the training `aug_a`, `aug_b`)
+              x2=None, # a second crop of each item, the shape of `x` (`CropPairs`): stream B augments it instead of `x`
+             ):
         "(v1, v2): streams A and B of the float batch `x` (B, C, Z, Y, X), or A of `x` and B of `x2`, a second crop of each (`CropPairs`)."
         if x.ndim != 5: raise DataError(f"SimCLR expected a batch (B, C, Z, Y, X), found a tensor of shape {tuple(x.shape)}")
         if x2 is not None and x2.shape != x.shape:
@@ -104,14 +127,27 @@ class SimCLR(Callback):
         self.learn.yb = (torch.zeros(len(x), device=x.device),)
 
 # %% ../nbs/22_simclr.ipynb #98c9ee22
-def lars_layer_lr(p, lr, trust_coeff, wd, eps, do_wd=True, **kwargs):
+def lars_layer_lr(p, # the parameter (its `grad` filled)
+                  lr, # the optimiser's learning rate
+                  trust_coeff, # LARS trust coefficient η: the local lr is lr·η·‖p‖/(‖g‖ + wd·‖p‖ + eps)
+                  wd, # weight decay, in the trust ratio's denominator
+                  eps, # added to the trust ratio's denominator
+                  do_wd=True, # False for biases and norm parameters (fastai's `wd_bn_bias=False`): they keep `lr`
+                  **kwargs, # the optimiser's other hyper-parameters and state (ignored)
+                 ):
     "LARS's layer-wise lr; biases and norm parameters (`do_wd=False`) keep `lr`."
     if not do_wd: return {'local_lr': lr}
     p_norm, g_norm = torch.norm(p.data), torch.norm(p.grad.data)
     if p_norm == 0 or g_norm == 0: return {'local_lr': lr}
     return {'local_lr': lr * trust_coeff * float(p_norm) / (float(g_norm) + float(p_norm) * wd + eps)}
 
-def lars(params, lr, mom:float=0.9, trust_coeff:float=1e-3, eps:float=1e-8, wd:float=1e-6) -> Optimizer:
+def lars(params, # the parameters (or parameter groups) to optimise
+         lr, # base learning rate (a fastai schedule sets it each step)
+         mom:float=0.9, # momentum of the gradient average (0: plain SGD steps)
+         trust_coeff:float=1e-3, # LARS trust coefficient η (`lars_layer_lr`)
+         eps:float=1e-8, # added to the trust ratio's denominator
+         wd:float=1e-6, # weight decay: decoupled (p ← p·(1 - lr·wd)) and in the trust ratio
+        ) -> Optimizer:
     "LARS (momentum SGD with layer-wise trust ratio) as a fastai `Optimizer`; no adaptation or decay where `do_wd=False`."
     cbs = [weight_decay] + ([average_grad] if mom else []) + [lars_layer_lr, larc_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, trust_coeff=trust_coeff, eps=eps, wd=wd)
@@ -119,11 +155,29 @@ def lars(params, lr, mom:float=0.9, trust_coeff:float=1e-3, eps:float=1e-8, wd:f
 # %% ../nbs/22_simclr.ipynb #162aebdd
 _ARCHS = {'resnet18': resnet3d_18, 'resnet34': resnet3d_34, 'resnet50': resnet3d_50}
 
-def simclr_learner(dls, arch='resnet18', in_chans:int=3, n_image:int=1, temperature:float=0.1, opt:str='lars',
-                   lr:float=None, wd:float=None, warmup_pct:float=0.1, proj_hidden:int=2048, proj_dim:int=128,
-                   widen_factor:float=1., precision:str='auto', n_acc:int=None, voxel_size=None, cleft_channel:int=1,
-                   seed:int=None, model:SimCLRNet=None, aug_a:Augment3D=None, aug_b:Augment3D=None, cbs=None,
-                   **kwargs) -> Learner:
+def simclr_learner(dls, # `DataLoaders` of crops (B, C, Z, Y, X), or of crop pairs (`CropPairs`, `n_inp=2`)
+                   arch='resnet18', # the backbone: 'resnet18', 'resnet34', 'resnet50' or a module with `num_features`
+                   in_chans:int=3, # input channels of a ResNet built from `arch` (images and masks together)
+                   n_image:int=1, # the batch's leading image channels; the channels after them are binary masks
+                   temperature:float=0.1, # NT-Xent temperature
+                   opt:str='lars', # optimiser: 'lars' (SimCLR's) or 'adamw'
+                   lr:float=None, # peak learning rate (default: 0.3 x batch size x processes / 256 with lars, 1e-3 with adamw)
+                   wd:float=None, # weight decay, not on biases and norm parameters (default: 1e-6 with lars, 1e-2 with adamw)
+                   warmup_pct:float=0.1, # fraction of the steps spent warming up the lr, in [0, 1) (`fit_simclr`)
+                   proj_hidden:int=2048, # hidden width of the projector
+                   proj_dim:int=128, # projection size
+                   widen_factor:float=1., # width multiplier of a ResNet built from `arch` (0.25: a quarter of the channels)
+                   precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32' (`set_precision`)
+                   n_acc:int=None, # accumulate gradients: a weight update every `n_acc` samples (default: every batch)
+                   voxel_size=None, # (z, y, x) nm, for the default augmentations
+                   cleft_channel:int=1, # the cleft mask, counted among the mask channels, dropped in stream B
+                   seed:int=None, # seed of the augmentations' generators (default: random)
+                   model:SimCLRNet=None, # a ready `SimCLRNet` (then `arch`, `in_chans`, `widen_factor` and the projector sizes are unused)
+                   aug_a:Augment3D=None, # stream A's training augmentation (default: `simclr_augment('A', ...)`)
+                   aug_b:Augment3D=None, # stream B's training augmentation (default: `simclr_augment('B', ...)`)
+                   cbs=None, # further callbacks, after the SimCLR ones
+                   **kwargs, # passed on to fastai's `Learner` (metrics, path, ...)
+                  ) -> Learner: # a learner with the `SimCLR` callback, not yet trained
     "A fastai `Learner` that pretrains a `SimCLRNet` (backbone `arch`, or `model`) on crop `dls`; fit with `fit_simclr`."
     if model is None:
         if isinstance(arch, nn.Module): backbone = arch
@@ -145,7 +199,13 @@ def simclr_learner(dls, arch='resnet18', in_chans:int=3, n_image:int=1, temperat
     set_precision(learn, precision)
     return to_ddp(learn)
 
-def fit_simclr(learn:Learner, n_epoch:int, lr:float=None, cbs=None, start_epoch:int=0, **kwargs) -> Learner:
+def fit_simclr(learn:Learner, # a learner made by `simclr_learner` (it holds a `SimCLR` callback)
+               n_epoch:int, # epochs of the one-cycle schedule
+               lr:float=None, # peak learning rate (default: `learn.lr`)
+               cbs=None, # callbacks for this fit only
+               start_epoch:int=0, # the epoch to start from (resuming: the schedule continues there)
+               **kwargs, # more `fit_one_cycle` options; they override the callback's schedule
+              ) -> Learner: # the learner, trained
     "`learn.fit_one_cycle` with the schedule of `learn`'s `SimCLR` callback; `lr` (the peak) defaults to `learn.lr`."
     cb = next((c for c in learn.cbs if isinstance(c, SimCLR)), None)
     if cb is None: raise ValueError("fit_simclr needs a learner with a SimCLR callback (one made by simclr_learner)")
@@ -153,7 +213,8 @@ def fit_simclr(learn:Learner, n_epoch:int, lr:float=None, cbs=None, start_epoch:
     return learn
 
 # %% ../nbs/22_simclr.ipynb #57de77fb
-def load_simclr(path) -> SimCLRNet:
+def load_simclr(path, # an emssl model file of a `SimCLRNet` (such as a run's `simclr.pt`)
+               ) -> SimCLRNet:
     "The `SimCLRNet` of the emssl model file `path`, in eval mode (`load_model` of kind 'SimCLRNet')."
     return load_model(path, 'SimCLRNet')
 
@@ -181,7 +242,7 @@ def pretrain_synapses(synapse_dir, # a synapse project folder: bbox{N}.xlsx, raw
                       epochs:int=100, # training epochs
                       bs:int=32, # batch size (cubes mode: at most the number of usable synapses)
                       **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
-                     ) -> Learner:
+                     ) -> Learner: # the trained learner; the model file and run folder are in `out`
     "Pretrain SimCLR on the SynapseCLR-style cubes of the synapse project `synapse_dir`; the run's files go to `out`."
     precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     options = {k: v for k, v in locals().items() if k not in ('cbs', 'progress', 'kwargs')}
@@ -240,7 +301,7 @@ def pretrain_simclr(volumes=None, # volumes to crop pairs from (paths or `Volume
                     proj_dim:int=128, # projection size
                     n_acc:int=None, # accumulate gradients: a weight update every `n_acc` pairs (default: every batch)
                     **kwargs, # the options every run shares (`emssl.train.run_options`): precision, workers, seed, device, restart, cbs, progress
-                   ) -> Learner:
+                   ) -> Learner: # the trained learner; the model file and run folder are in `out`
     "Pretrain a U-Net encoder (or the token transformer) with SimCLR on crop pairs of `volumes`; `simclr.pt` and the run's files go to `out`."
     precision, workers, seed, device, restart, cbs, progress, log = run_options(**kwargs).values()
     from emssl.io import Volume, open_volume, load_sample

@@ -30,7 +30,10 @@ def _xyz_cols(prefix): return [f'{prefix}_coord_{i}' for i in (1, 2, 3)]
 
 def _id_str(v) -> str: return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
-def check_synapse_ids(ids, path=None, column:str='id') -> pd.Series:
+def check_synapse_ids(ids, # the id column's values in table order, one per row below the header
+                      path=None, # the table file, named in the error
+                      column:str='id', # the column's name, for the error
+                     ) -> pd.Series:
     "The synapse ids of a table's `column` as strings; empty or repeated ids are a `DataError` naming `path` and the rows (the header is row 1)."
     ids = pd.Series(ids).reset_index(drop=True); rows = ids.index + 2
     empty = ids.isna() | ids.astype(str).str.strip().eq('')
@@ -45,7 +48,10 @@ def check_synapse_ids(ids, path=None, column:str='id') -> pd.Series:
 
 class SynapseProject:
     "The bboxes of a synapse project folder `root`; `label_values` {bbox number: {mito, vesicle, cleft, cleft2}}, else `SYNAPSE_LABEL_VALUES`."
-    def __init__(self, root, label_values:dict=None):
+    def __init__(self,
+                 root, # the project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/ and bbox_{N}/ per bbox
+                 label_values:dict=None, # {bbox: dict(mito=, vesicle=, cleft=, cleft2=)}: semantic label values (default: `SYNAPSE_LABEL_VALUES`)
+                ):
         self.root = Path(root)
         if not self.root.is_dir(): raise DataError("project folder not found", root)
         self.tables = {int(m[1]): p for p in self.root.iterdir() if (m := _XLSX.fullmatch(p.name))}
@@ -62,11 +68,15 @@ class SynapseProject:
 
     def __repr__(self): return f"SynapseProject({str(self.root)!r}, bboxes={self.bboxes})"
 
-    def folders(self, n:int) -> dict:
+    def folders(self,
+                n:int, # the bbox number
+               ) -> dict:
         "The raw, seg and semantic folders of bbox `n`."
         return dict(raw=self.root/'raw'/f'bbox{n}', seg=self.root/'seg'/f'bbox{n}', sem=self.root/f'bbox_{n}')
 
-    def sources(self, n:int=None) -> list:
+    def sources(self,
+                n:int=None, # the bbox number (default: every bbox)
+               ) -> list:
         "Every source file (tables and slices) of bbox `n`, or of all bboxes."
         out = []
         for b in ([n] if n is not None else self.bboxes):
@@ -74,7 +84,9 @@ class SynapseProject:
             for f in self.folders(b).values(): out += sorted(p for p in f.iterdir() if p.is_file()) if f.is_dir() else []
         return out
 
-    def load(self, n:int) -> dict:
+    def load(self,
+             n:int, # the bbox number
+            ) -> dict:
         "{'raw', 'seg', 'sem'}: the three (z, y, x) stacks of bbox `n`, checked to have the same shape (the last bbox read is kept)."
         if self._loaded[0] == n: return self._loaded[1]
         if n not in self.tables: raise DataError(f"no bbox {n}; bboxes: {self.bboxes}", self.root)
@@ -87,14 +99,18 @@ class SynapseProject:
         self._loaded = (n, arrs)
         return arrs
 
-    def check_bboxes(self, bboxes=None) -> list:
+    def check_bboxes(self,
+                     bboxes=None, # a bbox number or a list of them (default: all the project's)
+                    ) -> list:
         "`bboxes` (default: all) as a list, each checked to be one of the project's."
         bb = self.bboxes if bboxes is None else [int(b) for b in ([bboxes] if np.isscalar(bboxes) else bboxes)]
         unknown = [b for b in bb if b not in self.tables]
         if unknown or not bb: raise DataError(f"no bbox {', '.join(map(str, unknown)) or '(none asked for)'}; the project's bboxes: {self.bboxes}", self.root)
         return bb
 
-    def synapses(self, n:int) -> pd.DataFrame:
+    def synapses(self,
+                 n:int, # the bbox number
+                ) -> pd.DataFrame:
         "The synapses of bbox `n`: id, bbox and z, y, x `center_zyx`, `side_1_zyx`, `side_2_zyx` (int arrays)."
         p = self.tables[self.check_bboxes([n])[0]]
         df = read_coords_table(p, SYNAPSE_XLSX_COLUMNS)
@@ -106,7 +122,9 @@ class SynapseProject:
             out[name] = list(xyz_to_zyx(np.round(xyz).astype(np.int64)))
         return out
 
-    def all_synapses(self, bboxes=None) -> pd.DataFrame:
+    def all_synapses(self,
+                     bboxes=None, # a bbox number or a list of them (default: all the project's)
+                    ) -> pd.DataFrame:
         "The synapses of `bboxes` (default: all) in one table; an id in the tables of two bboxes is a `DataError` naming both files."
         df = pd.concat([self.synapses(n) for n in self.check_bboxes(bboxes)], ignore_index=True)
         dup = df['id'].duplicated(keep=False)
@@ -117,7 +135,15 @@ class SynapseProject:
         return df
 
 # %% ../nbs/24_synapse.ipynb #f7ba83b6
-def presynaptic_side(seg, sem, labels:dict, center_zyx, side1_zyx, side2_zyx, radius=80, synapse_id=None):
+def presynaptic_side(seg, # the (z, y, x) instance segmentation (0: background)
+                     sem, # the (z, y, x) semantic labels, the shape of `seg`
+                     labels:dict, # the bbox's label values; its 'vesicle' value marks the vesicle clouds in `sem`
+                     center_zyx, # the cleft centre voxel (z, y, x)
+                     side1_zyx, # a voxel (z, y, x) on the first partner's segment
+                     side2_zyx, # a voxel (z, y, x) on the second partner's segment
+                     radius=80, # half-size in voxels (one number, or z y x) of the box around the centre searched for vesicles
+                     synapse_id=None, # the synapse's id, named in errors
+                    ):
     "(1, 2 or None, info): which partner (segment at `side1_zyx` / `side2_zyx`) holds the vesicle cloud nearest the cleft centre."
     name = f"synapse {synapse_id}" if synapse_id is not None else "synapse"
     S = np.asarray(seg.shape); c = np.asarray(center_zyx, np.int64)
@@ -161,8 +187,14 @@ def _synapse_sides(project, n, radius):
         except DataError as e: yield r, rec, None, str(e); continue
         yield r, rec, side, info
 
-def synapse_cubes(project:SynapseProject, size=80, normalise:str='cube', pad:bool=False, radius=None,
-                  on_error:str='report', bboxes=None) -> list:
+def synapse_cubes(project:SynapseProject, # the synapse project
+                  size=80, # cube size in voxels: one number, or z y x
+                  normalise:str='cube', # min-max normalise the raw channel over each 'cube' (its in-volume voxels) or over its whole bbox ('volume')
+                  pad:bool=False, # zero-pad cubes that cross the volume's border (reported in 'padded'); False: such a cube is a `DataError`
+                  radius=None, # half-size in voxels of the box searched for the vesicle cloud (`presynaptic_side`) (default: `size`)
+                  on_error:str='report', # unusable synapses: 'report' them as skipped records, or 'raise' one `DataError` listing them
+                  bboxes=None, # the bboxes to cut cubes from (default: all)
+                 ) -> list:
     "A record per synapse with a (3, *size) float32 cube [raw, presynaptic segment, cleft] centred on its cleft."
     if normalise not in ('cube', 'volume'): raise ValueError(f"normalise must be 'cube' or 'volume', got {normalise!r}")
     if on_error not in ('report', 'raise'): raise ValueError(f"on_error must be 'report' or 'raise', got {on_error!r}")
@@ -200,7 +232,10 @@ def _fingerprint(project, params) -> str:
     files = [[str(p.relative_to(project.root)), (st := p.stat()).st_size, st.st_mtime_ns] for p in project.sources()]
     return json.dumps(dict(files=files, params=params, label_values=project.label_values), sort_keys=True, default=str)
 
-def cache_cubes(project:SynapseProject, path, **params) -> tuple:
+def cache_cubes(project:SynapseProject, # the synapse project
+                path, # the HDF5 cache file (written, or rewritten when the sources or `params` changed)
+                **params, # `synapse_cubes` options (size, normalise, pad, radius, on_error, bboxes), part of the fingerprint
+               ) -> tuple: # (records, whether they came from the cache)
     "(records, from_cache): `synapse_cubes(project, **params)`, read from the HDF5 file `path` when its fingerprint matches."
     import h5py
     path = Path(path); fp = _fingerprint(project, params)
@@ -234,7 +269,10 @@ def cache_cubes(project:SynapseProject, path, **params) -> tuple:
     return [{k: v for k, v in r.items() if k != 'info'} for r in recs], False
 
 # %% ../nbs/24_synapse.ipynb #79db2ea5
-def bbox_channels(project:SynapseProject, n:int, radius=80) -> tuple:
+def bbox_channels(project:SynapseProject, # the synapse project
+                  n:int, # the bbox number
+                  radius=80, # half-size in voxels of the box searched for each synapse's vesicle cloud (`presynaptic_side`)
+                 ) -> tuple:
     "(raw, presynaptic mask, cleft mask, report) of bbox `n`; the presynaptic mask is the union of its synapses' presynaptic segments."
     a, lv = project.load(n), project.label_values[n]
     rows, pre_ids = [], []
@@ -249,8 +287,18 @@ def bbox_channels(project:SynapseProject, n:int, radius=80) -> tuple:
 # %% ../nbs/24_synapse.ipynb #11a6563d
 class BBoxCubes(torch.utils.data.Dataset):
     "`n` random (3, *size) cubes [raw, presynaptic, cleft] per epoch from whole bboxes; a fraction `p_cleft` around cleft components."
-    def __init__(self, project:SynapseProject, size=80, n:int=1000, seed:int=0, bboxes=None, p_cleft:float=0.9,
-                 jitter:float=0.5, normalise:str='cube', radius=80, min_cleft_voxels:int=1):
+    def __init__(self,
+                 project:SynapseProject, # the synapse project
+                 size=80, # cube size in voxels: one number, or z y x (at most each bbox's shape)
+                 n:int=1000, # cubes per epoch (the dataset's length)
+                 seed:int=0, # seed of the draws; item i of an epoch is the same for the same (seed, epoch, i)
+                 bboxes=None, # the bboxes to sample (default: all)
+                 p_cleft:float=0.9, # the chance a cube is placed around a voxel of a cleft component; else anywhere (bboxes weighted by volume)
+                 jitter:float=0.5, # random shift of a cleft cube's centre off its voxel, a fraction of half the cube size, in [0, 1]
+                 normalise:str='cube', # min-max normalise the raw channel over each 'cube' or over its whole bbox ('volume')
+                 radius=80, # half-size in voxels of the box searched for each synapse's vesicle cloud (`bbox_channels`)
+                 min_cleft_voxels:int=1, # cleft components smaller than this (in voxels) are not sampled around
+                ):
         if normalise not in ('cube', 'volume'): raise ValueError(f"normalise must be 'cube' or 'volume', got {normalise!r}")
         if not 0 <= p_cleft <= 1 or not 0 <= jitter <= 1: raise ValueError(f"p_cleft and jitter must be in [0, 1], got {p_cleft}, {jitter}")
         self.size, self.n, self.seed, self.epoch = np.asarray(zyx(size, 'size')), int(n), int(seed), 0
@@ -271,8 +319,12 @@ class BBoxCubes(torch.utils.data.Dataset):
             raise DataError(f"no cleft component of at least {min_cleft_voxels} voxels in bboxes {bboxes}", project.root)
         w = np.array([r.size for r, *_ in self.vols], np.float64); self.p = w / w.sum()
     def __len__(self): return self.n
-    def set_epoch(self, epoch:int): self.epoch = int(epoch)
-    def sample(self, i):
+    def set_epoch(self,
+                  epoch:int, # the epoch, which (with `seed` and the index) draws each item
+                 ): self.epoch = int(epoch)
+    def sample(self,
+               i, # the item's index in the epoch
+              ):
         "(bbox index, start (z, y, x), cleft component index or None) of item `i`."
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
         if rng.random() < self.p_cleft:

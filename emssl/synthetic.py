@@ -173,8 +173,18 @@ def _minmax(v):
     lo, hi = float(v.min()), float(v.max())
     return (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
 
-def synthetic_em(shape=(64, 64, 64), seed:int=0, voxel_size=(8, 8, 8), noise:float=0.05, shot_noise:float=0.05,
-                 blur:float=4., bg_std:float=0.05, counts:dict=None, invert:bool=False, dtype=np.float32, sizes:dict=None):
+def synthetic_em(shape=(64, 64, 64), # (z, y, x) voxels, or one number for a cube
+                 seed:int=0, # seeds every random draw: the same seed gives the same volume
+                 voxel_size=(8, 8, 8), # (z, y, x) nm per voxel; structure sizes are in nm, so they span fewer voxels when coarser
+                 noise:float=0.05, # std of the added Gaussian detector noise, in `EM_LEVELS` intensity units (0: none)
+                 shot_noise:float=0.05, # Poisson noise of std shot_noise·√intensity (counts of intensity / shot_noise²) (0: none)
+                 blur:float=4., # sigma (nm) of the Gaussian blur applied before the noise (0: none)
+                 bg_std:float=0.05, # std of the smooth background texture around `EM_LEVELS['background']` (then clipped to [0, 0.55])
+                 counts:dict=None, # objects per class, e.g. {'vesicle': 0, 'membrane': 3} (default: random, scaled to the physical size)
+                 invert:bool=False, # 1 − intensity: dark membranes on a light background, as in EM
+                 dtype=np.float32, # the image's dtype: floats span [0, 1], integers their full range
+                 sizes:dict=None, # overrides of `EM_SIZES_NM` entries (nm)
+                ):
     "EM-like (z, y, x) volume of `shape` at `voxel_size` nm and its uint8 labels (`EMLabel`), deterministic by `seed`."
     shape, vs = zyx(shape, 'shape'), np.asarray(zyx(voxel_size, 'voxel size', float))
     sizes = {**EM_SIZES_NM, **(sizes or {})}
@@ -249,8 +259,13 @@ SYNAPSE_KINDS = {'clear': dict(count=(10, 21), radius=(1.5, 2.5), lumen=145),
                  'dense-core': dict(count=(6, 11), radius=(3., 4.), lumen=25),
                  'sparse': dict(count=(2, 5), radius=(1.5, 2.5), lumen=145)}
 
-def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_values:dict=None, n_cells:int=None,
-                           kinds=None):
+def synthetic_synapse_bbox(shape=(48, 96, 80), # (z, y, x) voxels, or one number for a cube
+                           n_synapses:int=3, # synapses to place (a ValueError when there is no room for them)
+                           seed=0, # anything `np.random.default_rng` takes, e.g. (seed, bbox number)
+                           label_values:dict=None, # semantic ids {'mito', 'vesicle', 'cleft', 'cleft2': id} (default: `SYNAPSE_LABEL_VALUES[1]`)
+                           n_cells:int=None, # Voronoi cells, one segment id each (default: one per 20,000 voxels, at least 6)
+                           kinds=None, # `SYNAPSE_KINDS` names of the vesicle clouds, cycled over the synapses (default: ['clear'])
+                          ):
     "(raw uint8, seg uint32, semantic uint8, synapse records) of one synthetic synapse bbox; see `write_synapse_project`."
     kinds = ['clear'] if kinds is None else list(kinds)
     if not kinds or any(k not in SYNAPSE_KINDS for k in kinds): raise ValueError(f"kinds must be names from {list(SYNAPSE_KINDS)}, got {kinds}")
@@ -336,8 +351,15 @@ def synthetic_synapse_bbox(shape=(48, 96, 80), n_synapses:int=3, seed=0, label_v
     return np.clip(np.round(raw), 0, 255).astype(np.uint8), seg, sem, out
 
 # %% ../nbs/02_synthetic.ipynb #b2611836
-def write_synapse_project(root, n_bboxes:int=2, synapses_per_bbox:int=3, shape=(48, 96, 80), seed:int=0,
-                          label_values:dict=None, voxel_size=(8, 8, 8), kinds=None) -> dict:
+def write_synapse_project(root, # the project folder: raw/bboxN, seg/bboxN, bbox_N (TIFF slices) and bboxN.xlsx go in it
+                          n_bboxes:int=2, # bboxes, numbered from 1 (`SYNAPSE_LABEL_VALUES` knows bboxes 1-7)
+                          synapses_per_bbox:int=3, # synapses in each bbox
+                          shape=(48, 96, 80), # (z, y, x) voxels of each bbox
+                          seed:int=0, # bbox n is drawn with the seed (seed, n)
+                          label_values:dict=None, # {bbox number: dict(mito=, vesicle=, cleft=, cleft2=)} overriding `SYNAPSE_LABEL_VALUES`
+                          voxel_size=(8, 8, 8), # (z, y, x) nm, stored in the TIFF slices
+                          kinds=None, # vesicle kinds of every bbox, as `synthetic_synapse_bbox` takes them
+                         ) -> dict:
     "Write a synthetic synapse project (raw, seg, semantic slices and Excel sheets per bbox) under `root`; return the truth."
     from emssl.io import write_tiff_slices
     root = Path(root); truth = {}
@@ -356,7 +378,9 @@ def write_synapse_project(root, n_bboxes:int=2, synapses_per_bbox:int=3, shape=(
     return truth
 
 # %% ../nbs/02_synthetic.ipynb #55707e4b
-def czii_radius_voxels(name:str, voxel_size:float=1.0) -> float:
+def czii_radius_voxels(name:str, # a CZII particle, a key of `CZII_PARTICLES`
+                       voxel_size:float=1.0, # nm per voxel (isotropic)
+                      ) -> float:
     "Radius in voxels of CZII particle `name` on a grid of `voxel_size` nm (CZII tomograms: 10 Å = 1 nm)."
     if name not in CZII_PARTICLES: raise KeyError(f"unknown particle {name!r}; expected one of {list(CZII_PARTICLES)}")
     return CZII_PARTICLES[name]['radius'] / 10. / float(voxel_size)
@@ -399,8 +423,17 @@ def _imaging(signal, snr, rng, voxel_size:float, tilt_range=None, ctf_zero=None,
     noise *= out.std() / np.sqrt(snr) / (noise.std() + 1e-12)   # snr: signal variance over noise variance, after imaging
     return (out + noise).astype(np.float32)
 
-def synthetic_tomogram(shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0, n_per_class=2, snr:float=3.0,
-                       wedge:bool=True, classes=None, tilt_range:float=None, ctf_zero:float=None, crowding:float=0.):
+def synthetic_tomogram(shape=(64, 96, 96), # (z, y, x) voxels, or one number for a cube
+                       voxel_size:float=1.0, # nm per voxel (isotropic): particle radii, blur and texture scale with it
+                       seed:int=0, # seeds every random draw: the same seed gives the same tomogram
+                       n_per_class=2, # particles of each class: one number, or {class: count} (classes left out: 0)
+                       snr:float=3.0, # noise std 1/snr against particle density ≤ 1; with `tilt_range`/`ctf_zero`: signal / noise variance
+                       wedge:bool=True, # blur 2.5 nm along z instead of 1 nm: a cheap stand-in for the missing wedge's elongation
+                       classes=None, # the particle classes to place, keys of `CZII_PARTICLES` (default: all)
+                       tilt_range:float=None, # ± tilt (degrees) about y: a true missing wedge in Fourier space (default: none)
+                       ctf_zero:float=None, # a phase-flipped CTF with its first zero near 1/ctf_zero nm⁻¹, i.e. at ctf_zero nm (default: none)
+                       crowding:float=0., # unlabelled macromolecules of other shapes, as a multiple of the particle count
+                      ):
     "(tomogram float32, labels uint8, picks {class: (N, 3) z, y, x voxels}) of CZII-like particles at `voxel_size` nm; see `CRYOET_REALISTIC` for harder imaging."
     shape = zyx(shape, 'shape'); vs = float(voxel_size)
     classes = list(classes or CZII_PARTICLES)
@@ -457,8 +490,16 @@ def _copick_config(root, name='emssl-synthetic'):
     path.write_text(json.dumps(cfg, indent=2))
     return path
 
-def write_synthetic_copick(root, run_name:str='TS_synthetic_0', shape=(64, 96, 96), voxel_size:float=1.0, seed:int=0,
-                           n_per_class=2, user_id:str='curation', session_id:str='0', **kwargs) -> dict:
+def write_synthetic_copick(root, # the copick project folder: copick_config.json and ExperimentRuns/ go in it
+                           run_name:str='TS_synthetic_0', # the run's folder under ExperimentRuns/
+                           shape=(64, 96, 96), # (z, y, x) voxels of the tomogram
+                           voxel_size:float=1.0, # nm per voxel; the tomogram goes in VoxelSpacing{10·voxel_size:.3f} (Å)
+                           seed:int=0, # the seed of `synthetic_tomogram`
+                           n_per_class=2, # particles per class: one number, or {class: count}
+                           user_id:str='curation', # the user id of the pick files
+                           session_id:str='0', # the session id of the pick files
+                           **kwargs, # more `synthetic_tomogram` options (snr, wedge, classes, tilt_range, ctf_zero, crowding)
+                          ) -> dict: # {'config', 'run', 'tomogram', 'picks', 'truth'}
     "Write a synthetic tomogram and its picks in a copick-like layout under `root`; return paths and true picks (z, y, x voxels)."
     from emssl.io import write_volume, write_copick_picks
     tomo, _, picks = synthetic_tomogram(shape, voxel_size, seed, n_per_class, **kwargs)
@@ -473,8 +514,15 @@ def write_synthetic_copick(root, run_name:str='TS_synthetic_0', shape=(64, 96, 9
     return dict(config=_copick_config(root), run=run, tomogram=tomo_path, picks=pick_paths, truth=picks)
 
 # %% ../nbs/02_synthetic.ipynb #239db84f
-def write_synthetic_project(root, runs:int=7, shape=(64, 128, 128), voxel_size:float=1.0, seed:int=0, n_per_class=3,
-                            realistic:bool=True, **kwargs) -> dict:
+def write_synthetic_project(root, # the copick project folder, as `write_synthetic_copick` takes it
+                            runs:int=7, # tomograms, in runs TS_0 ... TS_{runs-1}
+                            shape=(64, 128, 128), # (z, y, x) voxels of each tomogram
+                            voxel_size:float=1.0, # nm per voxel (isotropic)
+                            seed:int=0, # run i is drawn with the seed seed·1000 + i
+                            n_per_class=3, # particles per class in each run: one number, or {class: count}
+                            realistic:bool=True, # start from the harder `CRYOET_REALISTIC` imaging (else `synthetic_tomogram`'s defaults)
+                            **kwargs, # `write_synthetic_copick` and `synthetic_tomogram` options, over `CRYOET_REALISTIC`
+                           ) -> dict: # {'config': the config path, 'truth': {run: picks}}
     "Write `runs` synthetic tomograms (`TS_0`...) with picks as one copick project under `root`; {'config': path, 'truth': {run: picks}}."
     opts = {**(CRYOET_REALISTIC if realistic else {}), **kwargs}
     truth = {}

@@ -38,7 +38,10 @@ def cpu_bf16_flags() -> tuple:
     return tuple(f for f in _BF16_FLAGS if f in flags)
 
 @functools.lru_cache(None)
-def cpu_bf16_speedup(n:int=768, rows:int=1024, reps:int=7) -> float:
+def cpu_bf16_speedup(n:int=768, # inner and output width of the timed product
+                     rows:int=1024, # rows of the left matrix
+                     reps:int=7, # timed runs per dtype (after one warm-up each)
+                    ) -> float:
     "float32 time / bfloat16 time of a (`rows`, `n`) @ (`n`, `n`) product on this CPU: median of `reps` interleaved runs (> 1: bf16 faster)."
     g = torch.Generator().manual_seed(0)   # its own generator: the probe leaves the seeded global one alone
     a, w = torch.randn(rows, n, generator=g), torch.randn(n, n, generator=g)
@@ -52,7 +55,9 @@ def cpu_bf16_speedup(n:int=768, rows:int=1024, reps:int=7) -> float:
     except RuntimeError: return 0.
     return float(np.median(times[torch.float32]) / np.median(times[torch.bfloat16]))
 
-def choose_precision(precision:str='auto', device='cpu') -> tuple:
+def choose_precision(precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32'; all but 'auto' come back as given
+                     device='cpu', # the device to train on: a `torch.device` or its name (None: cpu)
+                    ) -> tuple:
     "(precision, reason): `precision` if given, else the fastest one that trains well on `device`: 'bf16', 'fp16' or 'fp32'."
     if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {precision!r}")
     if precision != 'auto': return precision, 'asked for'
@@ -67,13 +72,17 @@ def choose_precision(precision:str='auto', device='cpu') -> tuple:
     if s >= 1.3: return 'bf16', f"CPU with {', '.join(flags)}; bfloat16 measured {s:.2f}x as fast as float32"
     return 'fp32', f"CPU with {', '.join(flags)}, but bfloat16 measured only {s:.2f}x as fast as float32"
 
-def best_precision(device) -> str:
+def best_precision(device, # the device to train on: a `torch.device` or its name ('cpu', 'cuda', 'mps', ...)
+                  ) -> str:
     "The fastest precision that trains well on `device`: 'bf16', 'fp16' or 'fp32' (see `choose_precision`)."
     return choose_precision('auto', device)[0]
 
 class AMP(MixedPrecision):
     "fastai's `MixedPrecision` on the model's device: CUDA, CPU or MPS; 'bf16' or 'fp16'."
-    def __init__(self, precision:str='bf16', **kwargs): super().__init__(amp_mode=precision, **kwargs)
+    def __init__(self,
+                 precision:str='bf16', # 'bf16' or 'fp16' (fp16 adds a gradient scaler)
+                 **kwargs, # options of `torch.amp.GradScaler` (used with fp16 only)
+                ): super().__init__(amp_mode=precision, **kwargs)
     def before_fit(self):
         dev = next(self.learn.model.parameters()).device.type
         dtype = torch.bfloat16 if self.amp_mode.value == 'bf16' else torch.float16
@@ -89,7 +98,9 @@ class AMP(MixedPrecision):
         if getattr(self, '_entered', False): self.autocast.__exit__(None, None, None); self._entered = False
         super().after_fit()
 
-def set_precision(learn:Learner, precision:str='auto') -> Learner:
+def set_precision(learn:Learner, # the learner; its mixed-precision callbacks are replaced
+                  precision:str='auto', # 'auto' (by the device of `learn.dls`, see `choose_precision`), 'bf16', 'fp16' or 'fp32'
+                 ) -> Learner:
     "Train `learn` in `precision` ('auto', 'bf16', 'fp16' or 'fp32') on the device of its data."
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, MixedPrecision)])
     precision = choose_precision(precision, learn.dls.device or 'cpu')[0]
@@ -145,14 +156,17 @@ def _set_gen_state(g, s):
     elif isinstance(g, random.Random): v, st, gauss = s; g.setstate((v, tuple(st), gauss))
     else: g.bit_generator.state = s
 
-def rng_state(learn:Learner) -> dict:
+def rng_state(learn:Learner, # the learner whose callbacks' and data's generators are saved too
+             ) -> dict:
     "The complete random state of a training run: global generators, and those of `learn`'s callbacks and data."
     npv, gens = np.random.get_state(), _all_generators(learn)
     return {'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             'numpy': [npv[0], torch.from_numpy(npv[1].astype(np.int64)), *map(_plain_cfg, npv[2:])], 'python': _plain_cfg(random.getstate()),
             'generators': {k: _gen_state(g) for k, g in gens.items()}}
 
-def set_rng_state(learn:Learner, st:dict):
+def set_rng_state(learn:Learner, # the learner; its callbacks and data must hold the same generators as when `st` was taken
+                  st:dict, # a state from `rng_state`
+                 ):
     "Restore `rng_state`'s `st` into the global generators and those of `learn`'s callbacks and data."
     torch.set_rng_state(st['torch'])
     if st['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
@@ -217,7 +231,8 @@ def _alive(pid:int) -> bool:
 _POSITIVE = {'epochs': 1, 'bs': 1, 'crops_per_epoch': 1, 'cubes_per_epoch': 1, 'n_acc': 1}   # least allowed value
 _NONNEG = ('workers',)
 
-def check_run_options(options:dict):
+def check_run_options(options:dict, # run options by name (epochs, bs, crops_per_epoch, n_acc, workers, lr, device, precision, log, ...); missing or None ones pass
+                     ):
     "`ValueError` naming the option for the options every run shares: counts, learning rate, device, precision."
     for k, least in _POSITIVE.items():
         v = options.get(k)
@@ -241,7 +256,8 @@ def check_run_options(options:dict):
 
 LOGGERS = ('csv', 'tensorboard', 'wandb')
 
-def log_list(log) -> tuple:
+def log_list(log, # None, a logger name, names separated by commas or spaces, or a list of names
+            ) -> tuple:
     "The loggers named by `log` (None, a name, 'csv,wandb' or a list), checked against `LOGGERS`."
     if log is None: return ()
     items = log.replace(',', ' ').split() if isinstance(log, str) else [str(l) for l in log]
@@ -249,7 +265,10 @@ def log_list(log) -> tuple:
     if bad: raise ValueError(f"log must name loggers among {', '.join(LOGGERS)}, got {', '.join(map(repr, bad))}")
     return tuple(dict.fromkeys(items))
 
-def log_figure(learn:Learner, tag:str, fig):
+def log_figure(learn:Learner, # the learner whose `TensorBoardCallback` and `WandbCallback` (if any) get the figure
+               tag:str, # the figure's name in the loggers
+               fig, # a matplotlib figure
+              ):
     "Send a matplotlib figure to the learner's TensorBoard and W&B loggers, if it has them (rank 0)."
     for cb in learn.cbs:
         name = type(cb).__name__
@@ -287,7 +306,15 @@ def _epoch_line(learn):
 class Run:
     "A training run in folder `out`: options, lock, seed, precision, resumable `last.pt`, history, plot and model file."
     free = ('workers', 'progress', 'device', 'restart', 'show_every', 'log')   # options that may change when a run resumes
-    def __init__(self, out, method:str, options:dict, seed:int=0, precision:str='auto', device=None, restart:bool=False):
+    def __init__(self,
+                 out, # the run folder (created if missing)
+                 method:str, # the method's name ('mae', 'byol', ...), kept in config.json; a resume must have the same
+                 options:dict, # the run's options, kept in config.json; a resume needs the same ones, but for `Run.free` (`cbs` is dropped)
+                 seed:int=0, # random seed, set when the run opens
+                 precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32'; 'auto' is decided for `device` on a new run, a resume keeps its own
+                 device=None, # cpu, cuda, cuda:N or mps (default: the best available)
+                 restart:bool=False, # delete the folder's `last.pt` and start over, even with other options
+                ):
         self.out, self.method, self.seed, self.restart = Path(out), method, int(seed), bool(restart)
         self.options = _plain_cfg({k: v for k, v in options.items() if k != 'cbs'})
         self.requested, self.device = precision, device
@@ -354,7 +381,9 @@ class Run:
         self.write_config()
         return self
 
-    def write_config(self, **extra):
+    def write_config(self,
+                     **extra, # entries to add to config.json (e.g. `model=net.config`), made plain
+                    ):
         "(Re)write `config.json` with the run's config plus `extra` entries (e.g. the model's config), rank 0 only."
         self.config.update(_plain_cfg(extra))
         if self.rank0: _atomic_write(self.out/'config.json', lambda p: p.write_text(json.dumps(self.config, indent=1)))
@@ -363,7 +392,10 @@ class Run:
         if self._wandb is not None: self._wandb.finish(); self._wandb = None
         if self._locked: (self.out/'.lock').unlink(missing_ok=True); self._locked = False
 
-    def save_checkpoint(self, learn:Learner, epoch:int):
+    def save_checkpoint(self,
+                        learn:Learner, # the learner being trained
+                        epoch:int, # the epoch just finished (0-based)
+                       ):
         "Write `last.pt`: everything `fit` needs to continue exactly after `epoch` (rank 0)."
         if not self.rank0: return
         ga = next((cb for cb in learn.cbs if isinstance(cb, GradientAccumulation)), None)
@@ -378,7 +410,10 @@ class Run:
                      if ga is not None and ga.count else None}
         _atomic_write(self.ckpt, lambda p: torch.save(ck, p))
 
-    def log_callbacks(self, log, start:int=0) -> list:
+    def log_callbacks(self,
+                      log, # the loggers, as `log_list` takes them
+                      start:int=0, # the epoch the fit starts at: above 0 (a resume), log.csv is appended to
+                     ) -> list:
         "fastai's own logging callbacks for `log` (see `log_list`), writing into the run folder: `CSVLogger`, `TensorBoardCallback`, `WandbCallback`."
         log, cbs = log_list(log), []
         if 'csv' in log:
@@ -398,7 +433,15 @@ class Run:
             cbs.append(WandbCallback(log_preds=False, log_model=False, log_dataset=False))
         return cbs
 
-    def fit(self, learn:Learner, n_epoch:int, fit=None, cbs=None, progress:bool=True, log=None, **kwargs) -> Learner:
+    def fit(self,
+            learn:Learner, # the learner to train
+            n_epoch:int, # the run's epochs in all; a resume must give the same
+            fit=None, # the fit function, called as `fit(n_epoch, cbs=, start_epoch=, **kwargs)` (default: `learn.fit`)
+            cbs=None, # extra callbacks for the fit
+            progress:bool=True, # progress bars on rank 0 in a notebook or terminal (else one line per epoch)
+            log=None, # loggers beside history.csv, as `log_list` takes them
+            **kwargs, # more arguments of `fit` (e.g. `lr_max`)
+           ) -> Learner: # the learner, trained
         "`fit(n_epoch, cbs=, start_epoch=, **kwargs)` (default `learn.fit`) from where `last.pt` stopped, checkpointing every epoch."
         start = 0
         if self.resuming:
@@ -450,7 +493,9 @@ class Run:
             self.names, self.rows, self.losses, self.epoch_ends = [], [], [], []
         return self.fit(learn, n_epoch, fit, cbs, progress, log=log, **kwargs)
 
-    def write_history(self, ylabel:str='loss'):
+    def write_history(self,
+                      ylabel:str='loss', # the y-axis label of loss.png
+                     ):
         "history.csv (every epoch, those before a resume too) and loss.png (per-batch smoothed training loss, per-epoch validation loss)."
         if not self.rank0 or not self.rows: return
         head = ','.join(['epoch', *self.names])
@@ -466,7 +511,14 @@ class Run:
         ax.set_xlabel('batch'); ax.set_ylabel(ylabel); ax.legend(fontsize=8); fig.tight_layout()
         _atomic_write(self.out/'loss.png', lambda p: fig.savefig(p, dpi=90, format='png')); plt.close(fig)
 
-    def finish(self, model, filename:str, kind:str=None, config:dict=None, meta:dict=None, ylabel:str='loss') -> Path:
+    def finish(self,
+               model, # the trained model to save (a DDP wrapper is unwrapped)
+               filename:str, # the model file's name inside the run folder (e.g. 'mae.pt')
+               kind:str=None, # the registered kind (default: the model's class name)
+               config:dict=None, # the model's constructor arguments (default: `model.config`)
+               meta:dict=None, # more metadata for the model file, beside the run's method and folder
+               ylabel:str='loss', # the y-axis label of loss.png
+              ) -> Path:
         "Write the model file (`save_model`), history.csv and loss.png; for a finished run found again, only those missing."
         path = self.out/filename
         if not self.rank0: return path
@@ -493,14 +545,17 @@ class DDPTrainer(DistributedTrainer):
     "fastai's `DistributedTrainer`, working with the gloo backend on CPUs as well as NCCL on GPUs."
     def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else _DistributedDL(dl, device=self.learn.model.device)
 
-def init_distributed(backend:str=None):
+def init_distributed(backend:str=None, # 'nccl' or 'gloo' (default: nccl when CUDA is available, else gloo)
+                    ):
     "Join the process group `torchrun` set up (NCCL with GPUs, else gloo); a no-op outside torchrun."
     if 'WORLD_SIZE' not in os.environ or dist.is_initialized(): return
     backend = backend or ('nccl' if torch.cuda.is_available() else 'gloo')
     if backend == 'nccl': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     dist.init_process_group(backend)
 
-def to_ddp(learn:Learner, sync_bn:bool=None) -> Learner:
+def to_ddp(learn:Learner, # the learner to train data-parallel
+           sync_bn:bool=None, # turn BatchNorm into SyncBatchNorm (default: on GPUs; True without CUDA is an error)
+          ) -> Learner:
     "Train `learn` data-parallel across the processes of the current group (no-op with one process)."
     if not dist.is_initialized() or dist.get_world_size() < 2: return learn
     if sync_bn is None: sync_bn = torch.cuda.is_available()   # PyTorch's SyncBatchNorm runs on GPUs only
@@ -511,7 +566,10 @@ def to_ddp(learn:Learner, sync_bn:bool=None) -> Learner:
         learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])
     return learn
 
-def rank0_first(f, *args, **kwargs):
+def rank0_first(f, # the function to call on every rank
+                *args, # its positional arguments
+                **kwargs, # its keyword arguments
+               ):
     "`f(*args, **kwargs)` on rank 0 first, then on the other ranks: they find what rank 0 made (a cache) instead of making it too."
     multi = dist.is_initialized() and dist.get_world_size() > 1
     if multi and dist.get_rank() > 0: dist.barrier()
@@ -523,7 +581,12 @@ def free_port() -> int:
     "A TCP port that is free on this machine now."
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-def run_torchrun(script, nproc:int=2, args=(), timeout:float=300, env=None) -> subprocess.CompletedProcess:
+def run_torchrun(script, # the Python script to run
+                 nproc:int=2, # processes on this machine (`--nproc_per_node`)
+                 args=(), # the script's command-line arguments (each made a str)
+                 timeout:float=300, # seconds before `subprocess.TimeoutExpired`
+                 env=None, # extra environment variables (OMP_NUM_THREADS is 1 unless given)
+                ) -> subprocess.CompletedProcess:
     "Run `script` under `torchrun` with `nproc` local processes; return the finished process."
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(nproc), '--master_addr', '127.0.0.1',
            '--master_port', str(free_port()), str(script), *map(str, args)]

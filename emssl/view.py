@@ -8,6 +8,7 @@ import io
 import numpy as np
 import matplotlib.pyplot as plt
 from .core import DataError, show_slices, zyx, grey_range
+from .io import Volume
 
 # %% auto #0
 __all__ = ['render_planes', 'SliceViewer', 'view', 'to_napari']
@@ -17,6 +18,12 @@ def _check_like(a, vol, what):
     if a is not None and tuple(a.shape) != tuple(vol.shape):
         raise DataError(f"{what} of shape {tuple(a.shape)} do not match the volume's {tuple(vol.shape)}")
 
+def _display_range(vol) -> tuple:
+    "`grey_range` of an in-memory volume; of a lazy `Volume`, of its three central planes only, so that no more is read."
+    if not isinstance(vol, Volume): return grey_range(vol)
+    c = [s // 2 for s in vol.shape]
+    return grey_range(np.concatenate([vol[c[0]].ravel(), vol[:, c[1]].ravel(), vol[:, :, c[2]].ravel()]))
+
 def render_planes(vol, # (z, y, x) volume
                   center=None, # the planes' crossing point (z, y, x voxels); default: the centre
                   labels=None, # a label volume of the same shape, shown in colours (0 transparent)
@@ -25,18 +32,20 @@ def render_planes(vol, # (z, y, x) volume
                   voxel_size=None, # (z, y, x) nm, for the planes' aspect
                   threshold:float=0.5, # the contour level of `preds`
                   radius:float=3, # how far from a plane a pick is still drawn on it, in voxels
-                  vmin:float=None, vmax:float=None, # the grey range (default: the volume's 0.5-99.5 percentiles, the same for every plane)
-                  title:str=None, figsize=(9, 3.2)):
+                  vmin:float=None, # the grey value drawn black (default: the volume's 0.5 percentile, the same for every plane)
+                  vmax:float=None, # the grey value drawn white (default: the volume's 99.5 percentile)
+                  title:str=None, # the figure's title
+                  figsize=(9, 3.2), # the figure's (width, height) in inches
+                 ):
     "A figure of the three orthogonal planes of `vol` with labels, prediction contours and picks."
     if len(vol.shape) != 3: raise DataError(f"render_planes needs a 3D volume (z, y, x), got shape {tuple(vol.shape)}")
     _check_like(labels, vol, 'labels'); _check_like(preds, vol, 'predictions')
     c = [s // 2 for s in vol.shape] if center is None else [int(o) for o in center]
     if not all(0 <= o < s for o, s in zip(c, vol.shape)): raise DataError(f"center {tuple(c)} is outside the volume of shape {tuple(vol.shape)}")
-    vol = np.asarray(vol)
     if vmin is None or vmax is None:
-        lo, hi = grey_range(vol)
+        lo, hi = _display_range(vol)
         vmin, vmax = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
-    fig = show_slices(vol, None if labels is None else np.asarray(labels), center=c, voxel_size=voxel_size, title=title,
+    fig = show_slices(vol, labels, center=c, voxel_size=voxel_size, title=title,
                       vmin=vmin, vmax=vmax, figsize=figsize)
     planes = [(0, (2, 1)), (1, (2, 0)), (2, (1, 0))]          # plane axis, then the (column, row) axes drawn
     pts = None if picks is None else np.asarray(picks, float).reshape(-1, 3)
@@ -61,13 +70,21 @@ def _live_kernel() -> bool:
 
 class SliceViewer:
     "Three orthogonal planes of a volume with z, y, x sliders and overlays, as ipywidgets (`.widget`); redraws on every slider move."
-    def __init__(self, vol, labels=None, preds=None, picks=None, voxel_size=None, threshold:float=0.5, radius:float=3, dpi:int=80):
+    def __init__(self, vol, # a (z, y, x) volume: an array or a lazy `Volume` (each redraw reads three planes)
+                 labels=None, # a label volume of the same shape, shown in colours (0 transparent)
+                 preds=None, # a prediction map of the same shape, shown as contours at `threshold`
+                 picks=None, # (N, 3) points (z, y, x voxels), shown on the planes they lie within `radius` of
+                 voxel_size=None, # (z, y, x) nm, for the planes' aspect
+                 threshold:float=0.5, # the contour level of `preds`
+                 radius:float=3, # how far from a plane a pick is still drawn on it, in voxels
+                 dpi:int=80, # the resolution of the PNG sent to the browser on each redraw
+                ):
         try: import ipywidgets as w
         except ImportError: raise ImportError("the slice viewer needs ipywidgets: pip install ipywidgets (or use render_planes for a figure)") from None
         if len(vol.shape) != 3: raise DataError(f"SliceViewer needs a 3D volume (z, y, x), got shape {tuple(vol.shape)}")
         _check_like(labels, vol, 'labels'); _check_like(preds, vol, 'predictions')
         self.vol, self.labels, self.preds, self.picks = vol, labels, preds, picks
-        lo, hi = grey_range(vol)                   # one grey range for every slider position
+        lo, hi = _display_range(vol)               # one grey range for every slider position
         self.kw, self.dpi = dict(voxel_size=voxel_size, threshold=threshold, radius=radius, vmin=lo, vmax=hi), dpi
         self.sliders = [w.IntSlider(value=n // 2, min=0, max=n - 1, description=a, continuous_update=False) for a, n in zip('zyx', vol.shape)]
         self.image = w.Image(format='png')
@@ -104,7 +121,13 @@ def view(vol, # a (z, y, x) volume
     return render_planes(vol, labels=labels, preds=preds, picks=picks, voxel_size=voxel_size, **kwargs)
 
 # %% ../nbs/05_view.ipynb #99ae0750
-def to_napari(vol, labels=None, preds=None, picks=None, voxel_size=None, viewer=None):
+def to_napari(vol, # a (z, y, x) volume, shown as an image layer
+              labels=None, # a label volume of the same shape, shown as a labels layer
+              preds=None, # a prediction map of the same shape, shown as an additive magenta image layer
+              picks=None, # (N, 3) points (z, y, x voxels), shown as a points layer
+              voxel_size=None, # (z, y, x) nm, the layers' scale
+              viewer=None, # a `napari.Viewer` to add the layers to (default: a new one)
+             ):
     "Show `vol` with its labels, predictions and picks as napari layers; returns the `napari.Viewer`."
     try: import napari
     except ImportError: raise ImportError("to_napari needs napari: pip install 'napari[all]' (emssl's own viewer is `view`)") from None

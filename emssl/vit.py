@@ -17,7 +17,9 @@ __all__ = ['VIT3D_PRESETS', 'patch_grid', 'PatchEmbed3D', 'sincos_pos_embed_3d',
            'Attention', 'Mlp', 'Block', 'ViT3D', 'tokens_to_volume', 'vit3d']
 
 # %% ../nbs/10_vit.ipynb #8925ff0b
-def patch_grid(size, patch_size) -> tuple:
+def patch_grid(size, # the volume's size in voxels: one number or (z, y, x)
+               patch_size, # the patch size in voxels: one number or (z, y, x); must divide `size` on each axis
+              ) -> tuple:
     "The (gz, gy, gx) grid of patches of `patch_size` in a volume of `size` (z, y, x); sizes must be multiples."
     size, patch = zyx(size, 'input size'), zyx(patch_size, 'patch size')
     if any(s % p for s, p in zip(size, patch)):
@@ -28,19 +30,24 @@ def patch_grid(size, patch_size) -> tuple:
 # %% ../nbs/10_vit.ipynb #d8961cfd
 class PatchEmbed3D(nn.Module):
     "Cut (B, C, Z, Y, X) into patches of `patch_size` (z, y, x) and embed each: tokens (B, N, D), z-major."
-    def __init__(self, in_chans:int=1, embed_dim:int=768, patch_size=8):
+    def __init__(self, in_chans:int=1, # channels C of the input
+                 embed_dim:int=768, # the token width D
+                 patch_size=8, # the patch size in voxels: one number or (z, y, x)
+                ):
         super().__init__()
         self.in_chans, self.embed_dim, self.patch_size = in_chans, embed_dim, zyx(patch_size, 'patch size')
         self.proj = nn.Conv3d(in_chans, embed_dim, kernel_size=self.patch_size, stride=self.patch_size)
 
-    def grid(self, x) -> tuple:
+    def grid(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the patch size
+            ) -> tuple:
         "The patch grid of the batch `x`, after checking its shape."
         if x.ndim != 5: raise DataError(f"expected a batch (B, C, Z, Y, X), found a tensor of shape {tuple(x.shape)}")
         if x.shape[1] != self.in_chans:
             raise DataError(f"expected {self.in_chans} channel(s), found {x.shape[1]} in a batch of shape {tuple(x.shape)}")
         return patch_grid(x.shape[2:], self.patch_size)
 
-    def forward(self, x):
+    def forward(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the patch size
+               ):
         self.grid(x)
         return self.proj(x).flatten(2).transpose(1, 2)
 
@@ -63,12 +70,17 @@ def _sincos_cached(dim, grid):
     pe = np.concatenate([_sincos_1d(d, c) for d, c in zip(_axis_dims(dim), (zz, yy, xx))], axis=1)
     return torch.from_numpy(pe).float()
 
-def sincos_pos_embed_3d(dim:int, grid) -> torch.Tensor:
+def sincos_pos_embed_3d(dim:int, # the embedding width D: even and at least 6, shared between the axes z, y, x
+                        grid, # the patch grid (gz, gy, gx), or one number for a cube
+                       ) -> torch.Tensor:
     "Fixed 3D sine-cosine positional embedding (N, `dim`) of a (gz, gy, gx) `grid`, rows in z-major token order."
     return _sincos_cached(int(dim), zyx(grid, 'grid')).clone()
 
 # %% ../nbs/10_vit.ipynb #809aa68a
-def interpolate_pos_embed(pe:torch.Tensor, old_grid, new_grid) -> torch.Tensor:
+def interpolate_pos_embed(pe:torch.Tensor, # the embeddings, (N, D) or (1, N, D), rows in z-major order of `old_grid`
+                          old_grid, # the grid (gz, gy, gx) that `pe` was made for; N must be its product
+                          new_grid, # the grid (gz, gy, gx) to resample to
+                         ) -> torch.Tensor:
     "Resample positional embeddings `pe` ((N, D) or (1, N, D)) from `old_grid` to `new_grid` (trilinear)."
     old_grid, new_grid = zyx(old_grid, 'grid'), zyx(new_grid, 'grid')
     n = math.prod(old_grid)
@@ -84,14 +96,18 @@ def interpolate_pos_embed(pe:torch.Tensor, old_grid, new_grid) -> torch.Tensor:
 # %% ../nbs/10_vit.ipynb #1ab8ff2b
 class PosEmbed3D(nn.Module):
     "Positional embedding of width `dim` for a native `grid`: 'sincos' (fixed) or 'learned'; call with any grid."
-    def __init__(self, dim:int, grid, kind:str='sincos'):
+    def __init__(self, dim:int, # the embedding width D
+                 grid, # the native patch grid (gz, gy, gx), or one number for a cube
+                 kind:str='sincos', # 'sincos' (fixed, recomputed for other grids) or 'learned' (interpolated for other grids)
+                ):
         super().__init__()
         if kind not in ('sincos', 'learned'): raise ValueError(f"pos_embed must be 'sincos' or 'learned', got {kind!r}")
         self.dim, self.grid, self.kind = dim, zyx(grid, 'grid'), kind
         if kind == 'sincos': self.register_buffer('pe', sincos_pos_embed_3d(dim, self.grid)[None], persistent=False)
         else: self.pe = nn.Parameter(nn.init.trunc_normal_(torch.zeros(1, math.prod(self.grid), dim), std=.02))
 
-    def forward(self, grid=None):
+    def forward(self, grid=None, # the patch grid (gz, gy, gx) to embed; None: the native `grid`
+               ):
         grid = self.grid if grid is None else tuple(grid)
         if grid == self.grid: return self.pe
         if self.kind == 'sincos': return sincos_pos_embed_3d(self.dim, grid).to(self.pe)[None]
@@ -100,13 +116,17 @@ class PosEmbed3D(nn.Module):
 # %% ../nbs/10_vit.ipynb #acc83418
 class Attention(nn.Module):
     "Multi-head self-attention on (B, N, D) tokens with `scaled_dot_product_attention`."
-    def __init__(self, dim:int, num_heads:int=8, qkv_bias:bool=True):
+    def __init__(self, dim:int, # the token width D; a multiple of `num_heads`
+                 num_heads:int=8, # attention heads, each of width D / `num_heads`
+                 qkv_bias:bool=True, # give the query, key and value projection a bias
+                ):
         super().__init__()
         if dim % num_heads: raise ValueError(f"width {dim} is not divisible by the number of heads {num_heads}")
         self.num_heads = num_heads
         self.qkv, self.proj = nn.Linear(dim, dim * 3, bias=qkv_bias), nn.Linear(dim, dim)
 
-    def forward(self, x):
+    def forward(self, x, # tokens (B, N, D)
+               ):
         B, N, D = x.shape
         q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)
         x = F.scaled_dot_product_attention(q, k, v)
@@ -115,17 +135,23 @@ class Attention(nn.Module):
 # %% ../nbs/10_vit.ipynb #e7ec0d2d
 class Mlp(nn.Sequential):
     "Linear → GELU → Linear, hidden width `hidden`."
-    def __init__(self, dim:int, hidden:int):
+    def __init__(self, dim:int, # the input and output width D
+                 hidden:int, # the hidden width
+                ):
         super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
 class Block(nn.Module):
     "Pre-LayerNorm transformer block: attention and MLP (`mlp_ratio`×, GELU), each with a residual."
-    def __init__(self, dim:int, num_heads:int, mlp_ratio:float=4.):
+    def __init__(self, dim:int, # the token width D; a multiple of `num_heads`
+                 num_heads:int, # attention heads
+                 mlp_ratio:float=4., # the MLP's hidden width as a multiple of `dim`
+                ):
         super().__init__()
         self.norm1, self.attn = nn.LayerNorm(dim, eps=1e-6), Attention(dim, num_heads)
         self.norm2, self.mlp = nn.LayerNorm(dim, eps=1e-6), Mlp(dim, int(dim * mlp_ratio))
 
-    def forward(self, x):
+    def forward(self, x, # tokens (B, N, D)
+               ):
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
@@ -143,8 +169,15 @@ def _check_layer(layer_idx, depth):
 
 class ViT3D(nn.Module):
     "3D Vision Transformer: patch tokens of (B, C, Z, Y, X) through `depth` pre-LN blocks → normed tokens (B, N, D)."
-    def __init__(self, img_size=64, patch_size=8, in_chans:int=1, embed_dim:int=768, depth:int=12, num_heads:int=12,
-                 mlp_ratio:float=4., pos_embed:str='sincos'):
+    def __init__(self, img_size=64, # the native input size in voxels (one number or z, y, x): sets the positional grid
+                 patch_size=8, # the patch size in voxels (one number or z, y, x); must divide `img_size`
+                 in_chans:int=1, # channels C of the input
+                 embed_dim:int=768, # the token width D
+                 depth:int=12, # the number of transformer blocks
+                 num_heads:int=12, # attention heads per block; must divide `embed_dim`
+                 mlp_ratio:float=4., # each block's MLP hidden width as a multiple of `embed_dim`
+                 pos_embed:str='sincos', # 'sincos' (fixed 3D sine-cosine) or 'learned' positional embedding
+                ):
         super().__init__()
         self.config = dict(img_size=zyx(img_size, 'img_size'), patch_size=zyx(patch_size, 'patch size'), in_chans=int(in_chans),
                            embed_dim=int(embed_dim), depth=int(depth), num_heads=int(num_heads), mlp_ratio=float(mlp_ratio),
@@ -160,19 +193,25 @@ class ViT3D(nn.Module):
         w = self.patch_embed.proj.weight.data
         nn.init.xavier_uniform_(w.view(w.shape[0], -1)); nn.init.zeros_(self.patch_embed.proj.bias)
 
-    def embed(self, x):
+    def embed(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the patch size
+             ):
         "Patch tokens plus positions (B, N, D), and the patch grid of `x`."
         grid = self.patch_embed.grid(x)
         return self.patch_embed(x) + self.pos_embed(grid), grid
 
-    def forward_tokens(self, t):
+    def forward_tokens(self, t, # tokens (B, L, D) with their positions already added; any L
+                      ):
         "Run (B, L, D) tokens (e.g. the visible ones) through all blocks and the final norm."
         for blk in self.blocks: t = blk(t)
         return self.norm(t)
 
-    def forward(self, x): return self.forward_tokens(self.embed(x)[0])
+    def forward(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the patch size
+               ):
+        return self.forward_tokens(self.embed(x)[0])
 
-    def forward_features(self, x, layers) -> list:
+    def forward_features(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the patch size
+                         layers, # a block number or a list of them, 1-based (1 = after the first block, up to `depth`)
+                        ) -> list:
         "Token outputs (B, N, D) of the blocks in `layers` (1-based, before the final norm), in the order asked."
         layers = [_check_layer(l, self.depth) for l in ([layers] if isinstance(layers, int) else layers)]
         if not layers: raise ValueError("forward_features needs at least one layer")
@@ -182,14 +221,18 @@ class ViT3D(nn.Module):
             if i in layers: out[i] = t
         return [out[l] for l in layers]
 
-    def get_intermediate_features(self, x, layer_idx:int=6):
+    def get_intermediate_features(self, x, # a batch (B, in_chans, Z, Y, X), each axis a multiple of the patch size
+                                  layer_idx:int=6, # the block, 1-based (1 up to `depth`)
+                                 ):
         "Output (B, N, D) of block `layer_idx` (1-based: 6 = after the 6th block; before the final norm)."
         return self.forward_features(x, [layer_idx])[0]
 
 register_model('ViT3D', lambda c: ViT3D(**c))
 
 # %% ../nbs/10_vit.ipynb #eb577e84
-def tokens_to_volume(tokens:torch.Tensor, grid) -> torch.Tensor:
+def tokens_to_volume(tokens:torch.Tensor, # tokens (B, N, D) in z-major order
+                     grid, # the patch grid (gz, gy, gx) (one number: a cube); its product must be N
+                    ) -> torch.Tensor:
     "Tokens (B, N, D) in z-major order → a feature volume (B, D, gz, gy, gx)."
     grid = zyx(grid, 'grid')
     B, N, D = tokens.shape
@@ -210,6 +253,8 @@ def _preset(name):
     if name not in VIT3D_PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of {list(VIT3D_PRESETS)}")
     return VIT3D_PRESETS[name]
 
-def vit3d(name:str='base', **kwargs) -> ViT3D:
+def vit3d(name:str='base', # the preset: 'tiny', 'small', 'base', 'large' or 'huge' (see `VIT3D_PRESETS`)
+          **kwargs, # `ViT3D` arguments (e.g. `img_size`, `in_chans`) that override the preset's
+         ) -> ViT3D: # a new, randomly initialised encoder
     "The encoder of preset `name` (tiny, small, base, large, huge); `kwargs` (e.g. `img_size`) go to `ViT3D`."
     return ViT3D(**{**{k: _preset(name)[k] for k in _ENC_KEYS}, **kwargs})
