@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import tensorstore as ts
 from .core import DataError, zyx, grey_range
-from .io import check_output_path, read_volume, write_volume
+from .io import check_output_path, read_volume, write_volume, ts_context
 
 # %% auto #0
 __all__ = ['NEUROGLANCER_CLIENT', 'latent_map', 'segment_properties', 'write_latent_atlas', 'query', 'write_point_annotations',
@@ -119,7 +119,7 @@ def _sharding(n:int, per_minishard:int=1024, per_shard:int=2**16, data_encoding=
 
 def _write_sharded(folder:Path, sharding:dict, keys, values):
     "Write `values` (bytes) under uint64 `keys` into a sharded key-value store at `folder`, through tensorstore, in one transaction."
-    kv = ts.KvStore.open({'driver': 'neuroglancer_uint64_sharded', 'base': f"file://{Path(folder).resolve()}/", 'metadata': sharding}).result()
+    kv = ts.KvStore.open({'driver': 'neuroglancer_uint64_sharded', 'base': f"file://{Path(folder).resolve()}/", 'metadata': sharding}, context=ts_context()).result()
     txn = ts.Transaction(); kt = kv.with_transaction(txn)
     for k, v in zip(keys, values): kt[struct.pack('>Q', int(k))] = v
     txn.commit_sync()

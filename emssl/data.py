@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastai.data.core import DataLoaders, TfmdDL
+from fastai.data.load import _FakeLoader
 from fastai.callback.core import Callback
 from .core import DataError, zyx, crop_padded
-from .io import Volume, open_volume
+from .io import Volume, open_volume, tensorstore_started
 
 # %% auto #0
 __all__ = ['RandomCrops', 'max_shift', 'overlap', 'CropPairs', 'MaskCrops', 'ToFloat', 'SetEpoch', 'crop_dls']
@@ -192,6 +193,18 @@ class SetEpoch(Callback):
         ds = self.dls.train.dataset
         if hasattr(ds, 'set_epoch'): ds.set_epoch(self.epoch)
 
+class _ServerForkedLoader(_FakeLoader):
+    "fastai's worker launcher, with workers forked from a clean fork server instead of from this process."
+    @property
+    def multiprocessing_context(self): return torch.multiprocessing.get_context('forkserver') if self.num_workers > 0 else None
+
+def _fork_safe(dl):
+    "Once tensorstore runs threads here, a forked worker would abort: start `dl`'s workers from a fork server (data is pickled to them)."
+    if dl.fake_l.num_workers > 0 and tensorstore_started():
+        torch.multiprocessing.set_forkserver_preload(['torch', 'fastai.data.load', 'emssl.data', 'emssl.stream'])
+        dl.fake_l.__class__ = _ServerForkedLoader
+    return dl
+
 def crop_dls(train, # the training crop sampler, or any map-style dataset
              valid=None, # the validation sampler (default: none)
              bs:int=8, # items per batch
@@ -206,6 +219,7 @@ def crop_dls(train, # the training crop sampler, or any map-style dataset
     # samplers with `set_epoch` draw new random crops every epoch, reproducibly: fastai's shuffling would add
     # nothing but an order that a resumed run cannot reproduce
     shuffle = not hasattr(train, 'set_epoch')
-    mk = lambda ds, train: TfmdDL(ds, bs=bs, shuffle=train and shuffle, drop_last=train, num_workers=num_workers,
-                                  device=device, n_inp=n_inp, persistent_workers=False, **kwargs)
+    if getattr(train, 'batched', False): bs = None   # the sampler makes whole batches (`emssl.stream.StreamCrops`): fastai keeps them
+    mk = lambda ds, train: _fork_safe(TfmdDL(ds, bs=bs, shuffle=train and shuffle, drop_last=train and bs is not None, num_workers=num_workers,
+                                  device=device, n_inp=n_inp, persistent_workers=False, **kwargs))
     return DataLoaders(mk(train, True), mk(valid if valid is not None else train, False), device=device)

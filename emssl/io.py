@@ -15,9 +15,9 @@ import tensorstore as ts
 from .core import DataError, check_volume, zyx, xyz_to_zyx, zyx_to_xyz, physical_to_voxels, voxels_to_physical
 
 # %% auto #0
-__all__ = ['VOLUME_FORMATS', 'detect_format', 'ts_context', 'Volume', 'open_volume', 'read_volume', 'check_output_path',
-           'write_tiff_slices', 'read_tiff_slices', 'write_volume', 'get_subvols_batched', 'read_coords_table',
-           'write_copick_picks', 'read_copick_picks', 'PatchFolder', 'load_sample']
+__all__ = ['VOLUME_FORMATS', 'detect_format', 'ts_context', 'tensorstore_started', 'Volume', 'open_volume', 'read_volume',
+           'check_output_path', 'write_tiff_slices', 'read_tiff_slices', 'write_volume', 'get_subvols_batched',
+           'read_coords_table', 'write_copick_picks', 'read_copick_picks', 'PatchFolder', 'load_sample']
 
 # %% ../nbs/01_io.ipynb #c844fdc4
 VOLUME_FORMATS = ('tiff', 'tiff-slices', 'hdf5', 'zarr', 'ome-zarr', 'b2nd', 'npy', 'mrc', 'precomputed', 'n5')
@@ -352,6 +352,10 @@ def ts_context(cache_mb:float=None, # the bound on decoded chunks kept in memory
     if _TS['pid'] != os.getpid() or _TS['cache_mb'] != cache_mb:   # a forked worker makes its own: tensorstore's threads do not survive fork
         _TS.update(context=ts.Context({'cache_pool': {'total_bytes_limit': int(cache_mb * 2**20)}}), pid=os.getpid(), cache_mb=cache_mb)
     return _TS['context']
+
+def tensorstore_started() -> bool:
+    "Whether this process has opened a store through tensorstore (`ts_context`); then it must not fork(): tensorstore aborts the child."
+    return _TS['pid'] == os.getpid()
 
 def _ts_kvstore(path, sub:str=None) -> str:
     "The tensorstore key-value store URL of `path` (a folder or URL, with or without a format prefix), ending in '/'."
