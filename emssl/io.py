@@ -763,10 +763,7 @@ def write_volume(path, # the file or folder to write; its suffix names the forma
     return path
 
 # %% ../nbs/01_io.ipynb #216d1cc6
-def get_subvols_batched(boxes_zyx, # (N, 2, 3) [start, stop) voxel boxes of one size; they may reach outside the volume
-                        source, # a `Volume`, a path or a URL
-                       ) -> np.ndarray:
-    "(N, dz, dy, dx) crops of `source` (a `Volume`, path or URL) for (N, 2, 3) [start, stop) `boxes_zyx`, zero outside."
+def _check_boxes(boxes_zyx) -> np.ndarray:
     boxes = np.asarray(boxes_zyx)
     if boxes.ndim != 3 or boxes.shape[1:] != (2, 3) or len(boxes) == 0:
         raise DataError(f"boxes_zyx must be a non-empty (N, 2, 3) array of [start, stop) in z, y, x, got shape {boxes.shape}")
@@ -774,8 +771,15 @@ def get_subvols_batched(boxes_zyx, # (N, 2, 3) [start, stop) voxel boxes of one 
     sizes = boxes[:, 1] - boxes[:, 0]
     if (sizes <= 0).any(): raise DataError(f"boxes need stop > start on every axis, got sizes {np.unique(sizes, axis=0).tolist()}")
     if (sizes != sizes[0]).any(): raise DataError(f"all boxes must have the same size, found sizes {np.unique(sizes, axis=0).tolist()}")
+    return boxes
+
+def get_subvols_batched(boxes_zyx, # (N, 2, 3) [start, stop) voxel boxes of one size; they may reach outside the volume
+                        source, # a `Volume`, a path or a URL
+                       ) -> np.ndarray:
+    "(N, dz, dy, dx) crops of `source` (a `Volume`, path or URL) for (N, 2, 3) [start, stop) `boxes_zyx`, zero outside."
+    boxes = _check_boxes(boxes_zyx)
     vol = source if isinstance(source, Volume) else open_volume(source)
-    try: return vol._read_boxes(boxes[:, 0], tuple(int(s) for s in sizes[0]))
+    try: return vol._read_boxes(boxes[:, 0], tuple(int(s) for s in boxes[0, 1] - boxes[0, 0]))
     finally:
         if vol is not source: vol.close()
 

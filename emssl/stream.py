@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import DataError, zyx, crop_padded
-from .io import Volume, open_volume, ts_context
+from .io import Volume, open_volume, ts_context, _check_boxes
 from .data import RandomCrops
 
 # %% auto #0
@@ -21,6 +21,7 @@ class _RangeHandler(http.server.SimpleHTTPRequestHandler):
     "Python's static file handler with single byte ranges (`Range: bytes=a-b`, `a-`, `-n`), over HTTP/1.1 connections that stay open."
     delay = 0.
     protocol_version = 'HTTP/1.1'
+    disable_nagle_algorithm = True   # headers and body go out in separate writes: Nagle would hold the body ~40 ms
     def log_message(self, *args): pass
     def do_GET(self):
         self.server.enter()
@@ -94,16 +95,6 @@ class BoxBatch:
     inside: np.ndarray
     @property
     def padded(self) -> np.ndarray: return self.inside < 1   # which boxes hold padding
-
-def _check_boxes(boxes_zyx) -> np.ndarray:
-    boxes = np.asarray(boxes_zyx)
-    if boxes.ndim != 3 or boxes.shape[1:] != (2, 3) or len(boxes) == 0:
-        raise DataError(f"boxes_zyx must be a non-empty (N, 2, 3) array of [start, stop) in z, y, x, got shape {boxes.shape}")
-    boxes = boxes.astype(np.int64)
-    sizes = boxes[:, 1] - boxes[:, 0]
-    if (sizes <= 0).any(): raise DataError(f"boxes need stop > start on every axis, got sizes {np.unique(sizes, axis=0).tolist()}")
-    if (sizes != sizes[0]).any(): raise DataError(f"all boxes must have the same size, found sizes {np.unique(sizes, axis=0).tolist()}")
-    return boxes
 
 def inside_fraction(boxes_zyx, # (N, 2, 3) [start, stop) voxel boxes (z, y, x)
                     shape, # the volume's shape (z, y, x)
