@@ -23,7 +23,7 @@ setuptools.setup(
     package_data={cfg['lib_path']: ['data/*']},
     install_requires=cfg.get('requirements', '').split(),
     extras_require={'dev': cfg.get('dev_requirements', '').split(), 'atlas': cfg.get('atlas_requirements', '').split(),
-                    'log': cfg.get('log_requirements', '').split()},
+                    'log': cfg.get('log_requirements', '').split(), 'blockwise': cfg.get('blockwise_requirements', '').split()},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -380,6 +380,13 @@ def cmd_segment(args, # the parsed options of `emssl segment` (an argparse names
     "Segment a whole volume with a fine-tuned U-Net (sliding windows)."
     from emssl.core import DataError
     if not 0 <= args.overlap < 1: raise DataError(f"--overlap must be in [0, 1), got {args.overlap}")
+    if args.workers:   # block by block in worker processes (daisy): the same output as one pass, for volumes of any size
+        from emssl.blockwise import blockwise, SegmentBlocks
+        seg = SegmentBlocks(args.checkpoint, _one_or_zyx(args.roi), args.overlap, args.bs, threshold=args.threshold, device=args.device)
+        r = blockwise(seg, args.volume, args.out, block=_one_or_zyx(args.block), channels=seg.channels,
+                      dtype='float32' if args.threshold is None else 'uint8', workers=args.workers, resume=not args.restart)
+        print(f"wrote {args.out}: {r['processed']} blocks computed, {r['skipped']} done before")
+        return
     from emssl.finetune import load_unet, segment_to_file
     from emssl.core import default_device
     net, norm = load_unet(args.checkpoint)
@@ -630,6 +637,9 @@ def _parser():
     s.add_argument('--threshold', type=float, help="write a uint8 mask of probability > threshold (default: probabilities)")
     s.add_argument('--bs', type=int, default=4, help="windows per batch")
     s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    s.add_argument('--workers', type=int, help="segment block by block in this many worker processes (daisy); the output must be .zarr")
+    s.add_argument('--block', type=int, nargs='+', default=[256], help="with --workers: the block each worker writes, one number or Z Y X")
+    s.add_argument('--restart', action='store_true', help="with --workers: start the job again instead of continuing it")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
     _training(sub, 'probe', 'probe', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier")
     _pick_commands(sub)
