@@ -94,7 +94,11 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
     task = daisy.Task('emssl', total_roi=Roi((0, 0, 0), shape), read_roi=Roi((0, 0, 0), b), write_roi=Roi((0, 0, 0), b),
                       process_function=_BlockRunner(fn, source, out, shape, channels, threads), read_write_conflict=False,
                       fit='overhang', max_workers=int(workers), max_retries=int(max_retries), done_marker_path=str(done))
-    states = daisy.run_blockwise([task], progress=progress, host=host, summary=False, return_states=True)
+    import daisy.logging as dlog
+    logs = dlog.get_log_basedir()
+    dlog.set_log_basedir(Path(out)/'.emssl_logs')   # the workers' logs beside the output, not in the working folder
+    try: states = daisy.run_blockwise([task], progress=progress, host=host, summary=False, return_states=True)
+    finally: dlog.set_log_basedir(logs)
     s = states['emssl']
     res = dict(out=Path(out), blocks=s.total_block_count, skipped=s.skipped_count, processed=s.completed_count - s.skipped_count,
                failed=s.failed_count + s.orphaned_count, worker_failures=s.worker_failure_count)

@@ -638,7 +638,7 @@ def _parser():
     s.add_argument('--bs', type=int, default=4, help="windows per batch")
     s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
     s.add_argument('--workers', type=int, help="segment block by block in this many worker processes (daisy); the output must be .zarr")
-    s.add_argument('--block', type=int, nargs='+', default=[256], help="with --workers: the block each worker writes, one number or Z Y X")
+    s.add_argument('--block', type=int, nargs='+', default=[512], help="with --workers: the block each worker writes, one number or Z Y X (windows near block edges run in each block they reach: (1 + roi/block)³ the work of one pass)")
     s.add_argument('--restart', action='store_true', help="with --workers: start the job again instead of continuing it")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
     _training(sub, 'probe', 'probe', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier")

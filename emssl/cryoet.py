@@ -742,7 +742,7 @@ def tune_thresholds(cands:list, # per run a DataFrame of candidates: particle_ty
                     truths:list, # per run {class: (N, 3) z, y, x Å} of the reference picks
                     voxel_sizes:list, # per run the voxel size (z, y, x) nm
                     radii:dict, # {class: radius in Å}: the classes tuned; a pick hits within half the radius
-                    weights:dict=None, # unused: each class is tuned on its own F-beta
+                    weights:dict=None, # not needed: the score is a weighted sum of per-class F-betas, each set by its own threshold alone
                     beta:float=4., # β of the F-beta (4, the CZII score's: recall counts more)
                     grid:int=100, # how many quantiles of the class's scores are tried as thresholds
                    ) -> tuple:

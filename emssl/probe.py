@@ -126,12 +126,16 @@ def fit_probe(features:list, # (C, Z, Y, X) feature volumes, one per training vo
 def predict_volume(clf, # a fitted classifier with `predict_proba` (`fit_probe`)
                    features, # (C, Z, Y, X) features of the volume to predict
                    chunk:int=200_000, # voxels per `predict_proba` call (bounds the memory)
+                   n_classes:int=None, # K, the class ids 0..K-1 (default: the largest id seen in training + 1)
                   ) -> np.ndarray:
-    "(K, Z, Y, X) float32 class probabilities of `clf` at every voxel of (C, Z, Y, X) `features`."
+    "(K, Z, Y, X) float32 probabilities of class ids 0..K-1 at every voxel of (C, Z, Y, X) `features`; ids not seen in training: 0."
     C, shape = features.shape[0], tuple(features.shape[1:])
     flat = np.asarray(features).reshape(C, -1)
-    out = np.empty((len(clf.classes_), flat.shape[1]), np.float32)
-    for i in range(0, flat.shape[1], chunk): out[:, i:i + chunk] = clf.predict_proba(flat[:, i:i + chunk].T.astype(np.float32)).T
+    ids = np.asarray(clf.classes_).astype(np.int64)          # row k of `predict_proba` is class ids[k], not k
+    K = int(ids.max()) + 1 if n_classes is None else int(n_classes)
+    if ids.max() >= K: raise DataError(f"the probe was trained on class ids {ids.tolist()}, more than n_classes={K} allows")
+    out = np.zeros((K, flat.shape[1]), np.float32)
+    for i in range(0, flat.shape[1], chunk): out[ids, i:i + chunk] = clf.predict_proba(flat[:, i:i + chunk].T.astype(np.float32)).T
     return out.reshape(-1, *shape)
 
 def overlap_ap(prob, # (K, Z, Y, X) or (K, N) probabilities, row k for class id k (0: background)
@@ -215,7 +219,7 @@ def probe_report(model=None, # an emssl model file (any method) whose encoder is
         per = []
         for seed in seeds:
             clf = fit_probe(sets[fam][0], tr_t, kind, n_per_class, seed, boxes)
-            ps = [predict_volume(clf, f) for f in sets[fam][1]]
+            ps = [predict_volume(clf, f, n_classes=len(classes) + 1) for f in sets[fam][1]]
             per.append(overlap_ap(np.concatenate([p.reshape(len(p), -1) for p in ps], 1), truth, classes))
             if seed == seeds[0]: probs[f'{fam}-{kind}'] = ps[0]
         scores[f'{fam}-{kind}'] = {c: {**{k: float(np.mean([r[c][k] for r in per])) for k in ('ap', 'iou', 'dice')},

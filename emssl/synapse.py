@@ -63,7 +63,7 @@ class SynapseProject:
                                     f" (known bboxes: {sorted(lv)})", root)
         self.label_values = {n: dict(lv[n]) for n in self.bboxes}
         for n, d in self.label_values.items():
-            if set(d) < {'vesicle', 'cleft', 'cleft2'}: raise DataError(f"label map of bbox {n} needs keys vesicle, cleft, cleft2, got {sorted(d)}", root)
+            if not {'vesicle', 'cleft', 'cleft2'} <= set(d): raise DataError(f"label map of bbox {n} needs keys vesicle, cleft, cleft2, got {sorted(d)}", root)
         self._loaded = (None, None)
 
     def __repr__(self): return f"SynapseProject({str(self.root)!r}, bboxes={self.bboxes})"

@@ -526,6 +526,7 @@ def write_synthetic_project(root, # the copick project folder, as `write_synthet
     "Write `runs` synthetic tomograms (`TS_0`...) with picks as one copick project under `root`; {'config': path, 'truth': {run: picks}}."
     opts = {**(CRYOET_REALISTIC if realistic else {}), **kwargs}
     truth = {}
+    if int(runs) < 1: raise ValueError(f"runs must be >= 1, got {runs}")
     for i in range(int(runs)):
         out = write_synthetic_copick(root, f'TS_{i}', shape, voxel_size, seed=seed * 1000 + i, n_per_class=n_per_class, **opts)
         truth[f'TS_{i}'] = out['truth']

@@ -303,6 +303,13 @@ def _epoch_line(learn):
         print('  '.join(f"{n} {v:.6g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, vals)), flush=True)
     return log
 
+def _from_rank0(obj):
+    "`obj` as rank 0 has it, on every rank: a broadcast while a process group of several ranks runs, else `obj` itself."
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2: return obj
+    box = [obj if dist.get_rank() == 0 else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
 class Run:
     "A training run in folder `out`: options, lock, seed, precision, resumable `last.pt`, history, plot and model file."
     free = ('workers', 'progress', 'device', 'restart', 'show_every', 'log')   # options that may change when a run resumes
@@ -356,13 +363,27 @@ class Run:
         raise DataError("could not take the run folder's lock", self.out)
 
     def open(self):
-        "Check the folder, take the lock, clean stale files, decide resume or start, the precision, and seed."
-        self._check_folder()
-        if self.rank0:
-            self._lock()
-            for f in self.out.glob('*.tmp*'):
-                if f.is_file(): f.unlink()
-            if self.restart: self.ckpt.unlink(missing_ok=True)
+        "On rank 0: check the folder, take the lock, clean stale files, decide resume or start and the precision; every rank: that decision, and seed."
+        decision = None
+        if self.rank0:   # the other ranks never touch the folder: on several nodes it need not be on a filesystem they share
+            try:
+                self._check_folder(); self._lock()
+                for f in self.out.glob('*.tmp*'):
+                    if f.is_file(): f.unlink()
+                if self.restart: self.ckpt.unlink(missing_ok=True)
+                decision = self._decide()
+            except DataError as e: decision = ('error', str(e))
+        decision = _from_rank0(decision)
+        if decision[0] == 'error': raise DataError(decision[1]) if self.rank0 else DataError(f"rank 0: {decision[1]}")
+        self.resuming, self.precision, self.precision_reason = decision
+        set_seed(self.seed)
+        self.config = {'method': self.method, 'options': self.options, 'precision': self.precision,
+                       'precision_reason': self.precision_reason, 'emssl': _version()}
+        self.write_config()
+        return self
+
+    def _decide(self) -> tuple:
+        "(resuming, precision, its reason), from the folder's checkpoint and config.json, or a new run's."
         cfg_path = self.out/'config.json'
         if self.ckpt.exists():
             try: old = json.loads(cfg_path.read_text())
@@ -373,13 +394,8 @@ class Run:
             if diff:
                 raise DataError("holds a run with other options (" + '; '.join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in diff.items())
                                 + "): give the same options to resume it, restart=True (--restart) to start it over, or another output folder", self.out)
-            self.resuming, self.precision, self.precision_reason = True, old['precision'], old.get('precision_reason', '')
-        else: self.precision, self.precision_reason = choose_precision(self.requested, default_device(self.device))
-        set_seed(self.seed)
-        self.config = {'method': self.method, 'options': self.options, 'precision': self.precision,
-                       'precision_reason': self.precision_reason, 'emssl': _version()}
-        self.write_config()
-        return self
+            return True, old['precision'], old.get('precision_reason', '')
+        return (False,) + tuple(choose_precision(self.requested, default_device(self.device)))
 
     def write_config(self,
                      **extra, # entries to add to config.json (e.g. `model=net.config`), made plain
@@ -445,7 +461,7 @@ class Run:
         "`fit(n_epoch, cbs=, start_epoch=, **kwargs)` (default `learn.fit`) from where `last.pt` stopped, checkpointing every epoch."
         start = 0
         if self.resuming:
-            ck = read_checkpoint(self.ckpt)
+            ck = _from_rank0(read_checkpoint(self.ckpt) if self.rank0 else None)   # every rank continues from rank 0's last.pt
             if not isinstance(ck, dict) or ck.get('format') != 'emssl-run':
                 raise DataError("last.pt is not an emssl run checkpoint: pass restart=True (--restart) to start over", self.out)
             if ck['n_epoch'] != n_epoch: raise DataError(f"last.pt belongs to a run of {ck['n_epoch']} epochs, not {n_epoch}", self.out)
@@ -535,6 +551,9 @@ class Run:
 # %% ../nbs/20_train.ipynb #cb0ba275
 class _DistributedDL(DistributedDL):
     "fastai's `DistributedDL` with the batch-order broadcast on the process group's device (CPU for gloo)."
+    def __init__(self, dl, *args, **kwargs):
+        super().__init__(dl, *args, **kwargs)
+        if type(dl.fake_l) is not type(self.fake_l): self.fake_l.__class__ = type(dl.fake_l)   # keep how `dl` starts workers (`crop_dls`)
     def _broadcast(self, t, rank):
         t = torch.LongTensor(t)
         if dist.get_backend() == 'nccl': t = t.cuda()
