@@ -45,6 +45,25 @@ class _BlockRunner:
         box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
         self._arr[box if self.channels == 1 and self._arr.ndim == 3 else (slice(None),) + box] = y[0] if self._arr.ndim == 3 else y
 
+class _Launch:
+    "A daisy worker started by `launcher` (a command prefix such as `srun -N1 -n1`): it runs the job's block loop in a new Python process there."
+    def __init__(self, launcher, payload): self.launcher, self.payload = launcher, str(payload)
+    def __call__(self):
+        import shlex, subprocess, sys
+        code = f"from emssl.blockwise import _worker_loop; _worker_loop({self.payload!r})"
+        cmd = shlex.split(self.launcher) + ['env', f"DAISY_CONTEXT={os.environ['DAISY_CONTEXT']}", sys.executable, '-c', code]
+        subprocess.run(cmd, check=True)
+
+def _worker_loop(payload):
+    "The block loop of a launched worker: the job's `_BlockRunner` (pickled in `payload`) on every block the scheduler hands out."
+    import cloudpickle
+    daisy, _ = _daisy()
+    runner, client = cloudpickle.loads(Path(payload).read_bytes()), daisy.Client()
+    while True:
+        with client.acquire_block() as block:
+            if block is None: return
+            runner(block)
+
 def _job(source, shape, block, channels, dtype, fn) -> dict:
     return dict(source=str(getattr(source, 'path', source)), shape=list(shape), block=list(block), channels=int(channels),
                 dtype=np.dtype(dtype).name, fn=getattr(fn, 'describe', lambda: type(fn).__name__)())
@@ -62,6 +81,8 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
               progress:bool=False, # daisy's progress bars
               host:str='127.0.0.1', # the address workers reach the scheduler on: '127.0.0.1' keeps the job on this machine
               check:bool=True, # compute the first block here before any worker starts, to catch a wrong output shape early
+              timeout:float=3 * 3600, # seconds a block may take before its worker is stopped and the block given to another
+              launcher:str=None, # start each worker with this command prefix (e.g. 'srun -N1 -n1' on SLURM, with host= this machine's address); None: local processes
              ) -> dict:
     "Run `fn` over `source` block by block in `workers` processes (daisy), writing the Zarr `out`; a stopped job continues."
     daisy, Roi = _daisy()
@@ -91,8 +112,13 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
         want = (int(channels),) + tuple(int(n) for n in hi - lo)
         if (y[None] if y.ndim == 3 and channels == 1 else y).shape != want:
             raise DataError(f"the block function returned shape {y.shape} for the first block {lo.tolist()}-{hi.tolist()}, expected {want} (channels, z, y, x)", out)
+    runner = _BlockRunner(fn, source, out, shape, channels, threads)
+    if launcher:   # workers on other machines: the runner travels as a file beside the output, which they must see
+        import cloudpickle
+        (Path(out)/'.emssl_job.pkl').write_bytes(cloudpickle.dumps(runner))
+        runner = _Launch(launcher, Path(out).absolute()/'.emssl_job.pkl')
     task = daisy.Task('emssl', total_roi=Roi((0, 0, 0), shape), read_roi=Roi((0, 0, 0), b), write_roi=Roi((0, 0, 0), b),
-                      process_function=_BlockRunner(fn, source, out, shape, channels, threads), read_write_conflict=False,
+                      process_function=runner, read_write_conflict=False, timeout=float(timeout),
                       fit='overhang', max_workers=int(workers), max_retries=int(max_retries), done_marker_path=str(done))
     import daisy.logging as dlog
     logs = dlog.get_log_basedir()
