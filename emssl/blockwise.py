@@ -13,7 +13,7 @@ from .core import DataError, zyx
 from .io import Volume, open_volume, check_output_path
 
 # %% auto #0
-__all__ = ['blockwise', 'with_context', 'SegmentBlocks']
+__all__ = ['blockwise', 'with_context', 'SegmentBlocks', 'FeatureBlocks']
 
 # %% ../nbs/07_blockwise.ipynb #91ec9f49
 def _daisy():
@@ -104,6 +104,7 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
         arr.attrs['emssl_blockwise'] = job
         if done.exists(): import shutil; shutil.rmtree(done)
     threads = threads or max(1, (os.cpu_count() or 1) // int(workers))
+    if hasattr(fn, 'check'): fn.check(shape, b)   # the block function's own conditions on the blocks
     if check:   # one block here: a function that returns the wrong shape fails now, not in every worker
         runner = _BlockRunner(fn, source, out, shape, channels, None)
         runner._vol, runner._arr = open_volume(source) if not isinstance(source, Volume) else source, None
@@ -216,3 +217,68 @@ class SegmentBlocks:
                     den[dst] += self._w[src]
         out = num / den
         return (out > self.threshold).astype(np.uint8) if self.threshold is not None else out
+
+# %% ../nbs/07_blockwise.ipynb #b6332bc1
+class FeatureBlocks:
+    "A block function for `blockwise`: one layer's map of an encoder (`extract_features`' windows, halo and upsampling) over the block."
+    def __init__(self, model, # an emssl model file holding an encoder (any pretraining's)
+                 layer:str=None, # the layer, from `encoder_layers` (default: the last of `default_layers`)
+                 window=None, # window size (z, y, x), as `extract_features` takes it
+                 halo=None, # context around each window's core, as `extract_features` takes it
+                 bs:int=2, # windows per forward pass
+                 device=None, # where the workers run the encoder (default: the best available)
+                ):
+        if not Path(model).is_file(): raise DataError("model file not found", model)
+        self.model, self.layer, self.window, self.halo, self.bs, self.device, self._enc = str(model), layer, window, halo, int(bs), device, None
+    def __getstate__(self): return {**self.__dict__, '_enc': None}
+    def describe(self): return f"FeatureBlocks({Path(self.model).name}, {self.layer}, window {self.window}, halo {self.halo})"
+    def _load(self):
+        from emssl.core import load_encoder, default_device
+        from emssl.features import default_layers, _check_layers
+        enc = load_encoder(self.model)
+        self.layer = _check_layers(enc, self.layer or default_layers(enc)[-1])[0]
+        self._dev = default_device(self.device)
+        self._enc, self._meta = enc.to(self._dev).eval(), getattr(enc, 'meta', {}) or {}
+    def sizes(self, shape) -> tuple:
+        "(window, halo, core) of `extract_features` on a volume of `shape`; blocks must be multiples of the core."
+        from emssl.features import _windows
+        if self._enc is None: self._load()
+        return _windows(self._enc, shape, self.window, self.halo)
+    def check(self, shape, # the volume's shape (z, y, x)
+              block, # the job's block size (z, y, x)
+             ):
+        "Refuse blocks that are not multiples of the windows' core (called by `blockwise` before any worker starts)."
+        core = self.sizes(shape)[2]
+        if any(b % c for b, c in zip(block, core)):
+            raise DataError(f"the block {list(block)} is not a multiple of the feature windows' core {list(core)} (z, y, x): blocks must hold whole cores", self.model)
+    @property
+    def channels(self) -> int:
+        "The layer's channels."
+        from emssl.features import layer_features
+        if self._enc is None: self._load()
+        w = self.sizes((1024,) * 3)[0]
+        return int(layer_features(self._enc, torch.zeros(1, 1, *w, device=self._dev), [self.layer])[self.layer].shape[1])
+    def __call__(self, vol, # the input `Volume`
+                 lo, # the block's first voxel (z, y, x)
+                 hi, # the voxel after its last (z, y, x)
+                ):
+        import torch.nn.functional as F
+        from emssl.features import layer_features, _read_reflect, _to_float
+        window, halo, core = self.sizes(tuple(vol.shape))
+        if any(a % c for a, c in zip(lo, core)):
+            raise DataError(f"block starts {list(lo)} are not on the feature windows' core grid {list(core)}: make the block a multiple of it", getattr(vol, 'path', None))
+        starts = [np.array(s) for s in np.ndindex(*[-(-(h - l) // c) for l, h, c in zip(lo, hi, core)])]
+        starts = [lo + s * np.asarray(core) for s in starts]
+        out = None
+        with torch.inference_mode():
+            for i in range(0, len(starts), self.bs):
+                group = starts[i:i + self.bs]
+                x = np.stack([_to_float(_read_reflect(vol, s - halo, window), self._meta.get('mean'), self._meta.get('std')) for s in group])
+                t = layer_features(self._enc, torch.from_numpy(x)[:, None].to(self._dev), [self.layer])[self.layer]
+                up = F.interpolate(t.float(), size=tuple(window), mode='trilinear', align_corners=False).cpu().numpy()
+                if out is None: out = np.zeros((up.shape[1],) + tuple(int(n) for n in hi - lo), np.float32)
+                for b, s in enumerate(group):
+                    n = [min(c, h - a) for c, h, a in zip(core, hi, s)]
+                    out[(slice(None),) + tuple(slice(a - l, a - l + k) for a, l, k in zip(s, lo, n))] = \
+                        up[b, :, halo[0]:halo[0] + n[0], halo[1]:halo[1] + n[1], halo[2]:halo[2] + n[2]]
+        return out
