@@ -218,7 +218,7 @@ class SegmentBlocks:
         out = num / den
         return (out > self.threshold).astype(np.uint8) if self.threshold is not None else out
 
-# %% ../nbs/07_blockwise.ipynb #b6332bc1
+# %% ../nbs/07_blockwise.ipynb #f46d8db1
 class FeatureBlocks:
     "A block function for `blockwise`: one layer's map of an encoder (`extract_features`' windows, halo and upsampling) over the block."
     def __init__(self, model, # an emssl model file holding an encoder (any pretraining's)

@@ -10,7 +10,7 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
-           'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_probe', 'cmd_pick_train',
+           'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_features', 'cmd_probe', 'cmd_pick_train',
            'cmd_pick_predict', 'cmd_pick_score', 'cmd_sae_extract', 'cmd_sae_train', 'cmd_sae_apply', 'cmd_atlas_build',
            'cmd_atlas_query', 'cmd_atlas_serve', 'main']
 
@@ -395,6 +395,21 @@ def cmd_segment(args, # the parsed options of `emssl segment` (an argparse names
     print(f"wrote {args.out}")
 
 # %% ../nbs/90_cli.ipynb #cca41323
+def cmd_features(args, # the parsed options of `emssl features` (an argparse namespace)
+                ):
+    "One layer's feature map of an encoder over a whole volume, to Zarr, block by block in worker processes (daisy)."
+    from emssl.core import DataError
+    from emssl.blockwise import blockwise, FeatureBlocks
+    from emssl.io import open_volume
+    if not args.out.endswith('.zarr'): raise DataError("feature maps are written as a Zarr store: give a path ending in .zarr", args.out)
+    fb = FeatureBlocks(args.checkpoint, args.layer, _one_or_zyx(args.window) if args.window else None,
+                       _one_or_zyx(args.halo) if args.halo is not None else None, args.bs, args.device)
+    with open_volume(args.volume) as v: core = fb.sizes(v.shape)[2]
+    from emssl.core import zyx
+    block = tuple(-(-b // c) * c for b, c in zip(zyx(_one_or_zyx(args.block), '--block'), core))   # rounded up to whole cores
+    r = blockwise(fb, args.volume, args.out, block=block, channels=fb.channels, workers=args.workers, resume=not args.restart)
+    print(f"wrote {args.out}: layer {fb.layer}, {r['processed']} blocks of {list(block)} computed, {r['skipped']} done before")
+
 def _box(v):
     "`--box Z0 Z1 Y0 Y1 X0 X1` as ((z0, z1), (y0, y1), (x0, x1))."
     if v is None: return None
@@ -645,6 +660,18 @@ def _parser():
     _pick_commands(sub)
     _sae_commands(sub)
     _atlas_commands(sub)
+    s = _command(sub, 'features', cmd_features, help="one layer's features of an encoder over a whole volume, block by block")
+    s.add_argument('volume', help="the volume (any format `emssl show` reads, or a URL)")
+    s.add_argument('--checkpoint', required=True, help="a model file holding an encoder (any pretraining's)")
+    s.add_argument('--layer', help="the layer (default: the encoder's late default layer)")
+    s.add_argument('--window', type=int, nargs='+', help="window size: one number or Z Y X (default: as extract_features)")
+    s.add_argument('--halo', type=int, nargs='+', help="context around each window's core: one number or Z Y X")
+    s.add_argument('--bs', type=int, default=2, help="windows per forward pass")
+    s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    s.add_argument('--workers', type=int, default=1, help="worker processes (daisy)")
+    s.add_argument('--block', type=int, nargs='+', default=[256], help="the block each worker writes, one number or Z Y X (rounded up to whole window cores)")
+    s.add_argument('--restart', action='store_true', help="start the job again instead of continuing it")
+    s.add_argument('-o', '--out', required=True, help="output Zarr store: (channels, Z, Y, X)")
     s = _command(sub, 'embed', cmd_embed, help="embed synapse cubes with a SimCLR checkpoint")
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")
     s.add_argument('--synapse-dir', required=True, help="project folder: bbox{N}.xlsx, raw/bbox{N}/, seg/bbox{N}/, bbox_{N}/")
