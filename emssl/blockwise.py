@@ -239,7 +239,8 @@ class FeatureBlocks:
         self.layer = _check_layers(enc, self.layer or default_layers(enc)[-1])[0]
         self._dev = default_device(self.device)
         self._enc, self._meta = enc.to(self._dev).eval(), getattr(enc, 'meta', {}) or {}
-    def sizes(self, shape) -> tuple:
+    def sizes(self, shape, # the volume's shape (z, y, x)
+             ) -> tuple:
         "(window, halo, core) of `extract_features` on a volume of `shape`; blocks must be multiples of the core."
         from emssl.features import _windows
         if self._enc is None: self._load()

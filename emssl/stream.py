@@ -91,8 +91,8 @@ class FolderServer:
 @dataclass
 class BoxBatch:
     "Crops read by `read_boxes`: `data` (N, dz, dy, dx), zero outside the volume; `inside` (N,), the fraction of each box inside it."
-    data: np.ndarray
-    inside: np.ndarray
+    data: np.ndarray # (N, dz, dy, dx) crops, zero outside the volume
+    inside: np.ndarray # (N,) the fraction of each box that lies inside the volume
     @property
     def padded(self) -> np.ndarray: return self.inside < 1   # which boxes hold padding
 

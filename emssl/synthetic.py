@@ -355,7 +355,7 @@ def write_synapse_project(root, # the project folder: raw/bboxN, seg/bboxN, bbox
                           n_bboxes:int=2, # bboxes, numbered from 1 (`SYNAPSE_LABEL_VALUES` knows bboxes 1-7)
                           synapses_per_bbox:int=3, # synapses in each bbox
                           shape=(48, 96, 80), # (z, y, x) voxels of each bbox
-                          seed:int=0, # bbox n is drawn with the seed (seed, n)
+                          seed:int=0, # bbox n is drawn with random seed (seed, n)
                           label_values:dict=None, # {bbox number: dict(mito=, vesicle=, cleft=, cleft2=)} overriding `SYNAPSE_LABEL_VALUES`
                           voxel_size=(8, 8, 8), # (z, y, x) nm, stored in the TIFF slices
                           kinds=None, # vesicle kinds of every bbox, as `synthetic_synapse_bbox` takes them
@@ -494,7 +494,7 @@ def write_synthetic_copick(root, # the copick project folder: copick_config.json
                            run_name:str='TS_synthetic_0', # the run's folder under ExperimentRuns/
                            shape=(64, 96, 96), # (z, y, x) voxels of the tomogram
                            voxel_size:float=1.0, # nm per voxel; the tomogram goes in VoxelSpacing{10·voxel_size:.3f} (Å)
-                           seed:int=0, # the seed of `synthetic_tomogram`
+                           seed:int=0, # the random seed of `synthetic_tomogram`
                            n_per_class=2, # particles per class: one number, or {class: count}
                            user_id:str='curation', # the user id of the pick files
                            session_id:str='0', # the session id of the pick files
@@ -518,7 +518,7 @@ def write_synthetic_project(root, # the copick project folder, as `write_synthet
                             runs:int=7, # tomograms, in runs TS_0 ... TS_{runs-1}
                             shape=(64, 128, 128), # (z, y, x) voxels of each tomogram
                             voxel_size:float=1.0, # nm per voxel (isotropic)
-                            seed:int=0, # run i is drawn with the seed seed·1000 + i
+                            seed:int=0, # run i is drawn with random seed seed·1000 + i
                             n_per_class=3, # particles per class in each run: one number, or {class: count}
                             realistic:bool=True, # start from the harder `CRYOET_REALISTIC` imaging (else `synthetic_tomogram`'s defaults)
                             **kwargs, # `write_synthetic_copick` and `synthetic_tomogram` options, over `CRYOET_REALISTIC`
