@@ -26,24 +26,27 @@ def _daisy():
 class _BlockRunner:
     "What a worker runs for one daisy block: `fn` over the block's write box (clipped to the volume), written to the Zarr."
     def __init__(self, fn, source, out, shape, channels, threads):
-        self.fn, self.source, self.out, self.shape, self.channels, self.threads = fn, source, str(out), tuple(shape), channels, threads
+        self.fn, self.source, self.out, self.shape, self.channels, self.threads = fn, source, str(out), tuple(shape), int(channels), threads
         self._vol = self._arr = None
     def __getstate__(self): return {**self.__dict__, '_vol': None, '_arr': None}
-    def __call__(self, block):
+    def compute(self, lo, hi) -> np.ndarray:
+        "`fn` over the box [lo, hi) as (channels, *size), its shape checked."
         if self._vol is None:
             if self.threads: torch.set_num_threads(self.threads)
             self._vol = self.source if isinstance(self.source, Volume) else open_volume(self.source)
-            self._arr = zarr.open_array(self.out, mode='r+')
+        y = np.asarray(self.fn(self._vol, lo, hi))
+        want = (self.channels,) + tuple(int(n) for n in hi - lo)
+        if (y[None] if y.ndim == 3 and self.channels == 1 else y).shape != want:
+            raise DataError(f"the block function returned shape {y.shape} for the block {lo.tolist()}-{hi.tolist()}, "
+                            f"expected {want} (channels, z, y, x)", self.out)
+        return y.reshape(want)
+    def __call__(self, block):
+        if self._arr is None: self._arr = zarr.open_array(self.out, mode='r+')
         lo = np.maximum(np.array(block.write_roi.begin), 0)
         hi = np.minimum(np.array(block.write_roi.end), self.shape)
-        y = np.asarray(self.fn(self._vol, lo, hi))
-        want = tuple(int(n) for n in hi - lo)
-        if y.ndim == 3 and self.channels == 1: y = y[None]
-        if y.shape != (self.channels,) + want:
-            raise DataError(f"the block function returned shape {y.shape} for the block {lo.tolist()}-{hi.tolist()}, "
-                            f"expected {(self.channels,) + want} (channels, z, y, x)", self.out)
-        box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
-        self._arr[box if self.channels == 1 and self._arr.ndim == 3 else (slice(None),) + box] = y[0] if self._arr.ndim == 3 else y
+        y, box = self.compute(lo, hi), tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
+        if self._arr.ndim == 3: self._arr[box] = y[0]
+        else: self._arr[(slice(None),) + box] = y
 
 class _Launch:
     "A daisy worker started by `launcher` (a command prefix such as `srun -N1 -n1`): it runs the job's block loop in a new Python process there."
@@ -106,13 +109,7 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
     threads = threads or max(1, (os.cpu_count() or 1) // int(workers))
     if hasattr(fn, 'check'): fn.check(shape, b)   # the block function's own conditions on the blocks
     if check:   # one block here: a function that returns the wrong shape fails now, not in every worker
-        runner = _BlockRunner(fn, source, out, shape, channels, None)
-        runner._vol, runner._arr = open_volume(source) if not isinstance(source, Volume) else source, None
-        lo, hi = np.zeros(3, int), np.minimum(b, shape)
-        y = np.asarray(fn(runner._vol, lo, hi))
-        want = (int(channels),) + tuple(int(n) for n in hi - lo)
-        if (y[None] if y.ndim == 3 and channels == 1 else y).shape != want:
-            raise DataError(f"the block function returned shape {y.shape} for the first block {lo.tolist()}-{hi.tolist()}, expected {want} (channels, z, y, x)", out)
+        _BlockRunner(fn, source, out, shape, int(channels), None).compute(np.zeros(3, int), np.minimum(b, shape))
     runner = _BlockRunner(fn, source, out, shape, channels, threads)
     if launcher:   # workers on other machines: the runner travels as a file beside the output, which they must see
         import cloudpickle
