@@ -4,7 +4,9 @@
 
 # %% ../nbs/03_augment.ipynb #7149d38f
 from __future__ import annotations
-import math
+import math, os
+from concurrent.futures import ThreadPoolExecutor
+import numba
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -31,10 +33,35 @@ def _range(v, name):
     if lo > hi: raise ValueError(f"{name}: lower bound {lo} above upper bound {hi}")
     return lo, hi
 
-def _device_gen(g, device):
-    d = torch.Generator(device=device)
-    d.manual_seed(int(torch.randint(0, 2**62, (1,), generator=g)))
-    return d
+def _seeds(g, n):
+    "n integer seeds drawn from generator `g`, one per sample."
+    return torch.randint(0, 2**62, (n,), generator=g).tolist()
+
+_POOL = (None, None)   # (pid, threads): made anew in a forked process, whose copy of the pool has no threads
+def _threads():
+    "This process's thread pool for work that releases the GIL (at least 4 threads, or one per torch thread)."
+    global _POOL
+    if _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max(4, torch.get_num_threads()), thread_name_prefix='emssl-augment'))
+    return _POOL[1]
+
+def _noise(v, # a tensor whose shape and device the noise takes
+           seed:int, # the seed (one per sample, from `_seeds`)
+           normal:bool=True, # standard normal noise; False: uniform in [0, 1)
+           parts:int=4, # on the CPU, the number of pieces drawn at once in threads
+          ):
+    "Per-voxel noise shaped like `v` from `seed`; on the CPU `parts` pieces are drawn in threads, the same on any number of cores."
+    if v.device.type != 'cpu':
+        d = torch.Generator(device=v.device); d.manual_seed(seed)
+        return (torch.randn if normal else torch.rand)(v.shape, generator=d, device=v.device)
+    out = torch.empty(v.shape); flat = out.view(-1); n = flat.numel()
+    ss = np.random.SeedSequence(seed).generate_state(parts, np.uint64)
+    def fill(j):
+        gj = torch.Generator(); gj.manual_seed(int(ss[j]))
+        piece = flat[j * n // parts:(j + 1) * n // parts]
+        piece.normal_(generator=gj) if normal else piece.uniform_(generator=gj)
+    list(_threads().map(fill, range(parts)))
+    return out
 
 # %% ../nbs/03_augment.ipynb #8a0edcf5
 class Aug3D:
@@ -243,38 +270,138 @@ def _affine_grid(th, shape):
     Z, Y, X = shape
     cx, cy, cz = ((torch.arange(n, device=th.device, dtype=th.dtype) * 2 + 1) / n - 1 for n in (X, Y, Z))
     t = th[:, None, None, None, :, :]                                  # (B, 1, 1, 1, 3, 4)
-    g = t[..., 3] + t[..., 2] * cz[None, :, None, None, None]
-    g = g + t[..., 1] * cy[None, None, :, None, None]
-    return g + t[..., 0] * cx[None, None, None, :, None]
+    zy = t[..., 3] + t[..., 2] * cz[None, :, None, None, None] + t[..., 1] * cy[None, None, :, None, None]   # (B, Z, Y, 1, 3)
+    return zy + t[..., 0] * cx[None, None, None, :, None]              # one pass over the full grid
 
 def _reflect_(grid):
     "Reflect normalised coordinates in [-3, 3] about the volume's edges (±1), in place: grid_sample's 'reflection'."
     return grid.add_(1).abs_().neg_().add_(2).abs_().neg_().add_(1)
+
+_jit = numba.njit(nogil=True, cache=__name__ != '__main__')   # compiled once and cached beside the installed module
+
+@numba.njit(nogil=True, inline='always', cache=__name__ != '__main__')
+def _coord(c, n, mode):
+    "Voxel coordinate `c` on an axis of `n` voxels: reflected (mode 1) and clamped to [0, n − 1] (modes 0, 1)."
+    if mode == 1:   # grid_sample's reflection (align_corners=False): about −0.5 and n − 0.5
+        u = abs(c + 0.5)
+        if u > 2 * n: u = u - 2 * n * math.floor(u / (2 * n))
+        c = n - abs(n - u) - 0.5
+    return min(max(c, 0.), n - 1.)
+
+@_jit
+def _trilinear(src, A, out, k0, k1, mode):
+    "out[:, k0:k1] = `src` (C, Z, Y, X) sampled trilinearly at A @ (k, j, i, 1), voxels (z, y, x); mode 0 border, 1 reflection, 2 zeros."
+    C, Z, Y, X = src.shape
+    OY, OX = out.shape[2], out.shape[3]
+    for k in range(k0, k1):
+        for j in range(OY):
+            z = A[0, 0] * k + A[0, 1] * j + A[0, 3]
+            y = A[1, 0] * k + A[1, 1] * j + A[1, 3]
+            x = A[2, 0] * k + A[2, 1] * j + A[2, 3]
+            for i in range(OX):   # the map is affine: along a row the source point moves by a fixed step
+                zc = z + A[0, 2] * i; yc = y + A[1, 2] * i; xc = x + A[2, 2] * i
+                if mode == 2:     # corners outside the volume count as 0
+                    z0 = int(math.floor(zc)); y0 = int(math.floor(yc)); x0 = int(math.floor(xc))
+                    fz = zc - z0; fy = yc - y0; fx = xc - x0
+                    for c in range(C):
+                        acc = 0.
+                        for dz in range(2):
+                            zz = z0 + dz; wz = fz if dz else 1. - fz
+                            if zz < 0 or zz >= Z: continue
+                            for dy in range(2):
+                                yy = y0 + dy; wy = fy if dy else 1. - fy
+                                if yy < 0 or yy >= Y: continue
+                                for dx in range(2):
+                                    xx = x0 + dx; wx = fx if dx else 1. - fx
+                                    if xx < 0 or xx >= X: continue
+                                    acc += wz * wy * wx * src[c, zz, yy, xx]
+                        out[c, k, j, i] = acc
+                else:
+                    zc = _coord(zc, Z, mode); yc = _coord(yc, Y, mode); xc = _coord(xc, X, mode)
+                    z0 = int(zc); y0 = int(yc); x0 = int(xc)
+                    fz = zc - z0; fy = yc - y0; fx = xc - x0
+                    z1 = min(z0 + 1, Z - 1); y1 = min(y0 + 1, Y - 1); x1 = min(x0 + 1, X - 1)
+                    for c in range(C):
+                        a = src[c, z0, y0, x0] + fx * (src[c, z0, y0, x1] - src[c, z0, y0, x0])
+                        b = src[c, z0, y1, x0] + fx * (src[c, z0, y1, x1] - src[c, z0, y1, x0])
+                        e = src[c, z1, y0, x0] + fx * (src[c, z1, y0, x1] - src[c, z1, y0, x0])
+                        d = src[c, z1, y1, x0] + fx * (src[c, z1, y1, x1] - src[c, z1, y1, x0])
+                        a = a + fy * (b - a); e = e + fy * (d - e)
+                        out[c, k, j, i] = a + fz * (e - a)
+
+_MODES = {'border': 0, 'reflection': 1, 'zeros': 2}
+
+def _voxel_maps(M, # (B, 4, 4) maps, output → input, normalised (x, y, z) as in `affine_grid` (align_corners=False)
+                shape, # the spatial shape (Z, Y, X)
+               ):
+    "The same maps as (B, 3, 4) float64 arrays in voxel indices, (z, y, x) order: input = A @ (k, j, i, 1)."
+    Z, Y, X = shape
+    n = torch.tensor([X, Y, Z], dtype=torch.float64)
+    th = M[:, :3].to(torch.float64)
+    A = th[:, :, :3] * (2 / n)[None, None, :] * (n / 2)[None, :, None]               # index → normalised → index
+    b = ((th[:, :, :3] @ (1 / n - 1) + th[:, :, 3]) + 1) * n / 2 - 0.5
+    P = [2, 1, 0]
+    return torch.cat([A[:, P][:, :, P], b[:, P, None]], 2).numpy()
+
+def _trilinear_cpu(x, # the batch (B, C, Z, Y, X), float32 and contiguous
+                   A, # (B, 3, 4) voxel maps from `_voxel_maps`
+                   which, # the samples to resample
+                   out, # where to write them: (B, C, Z, Y, X) float32, not `x`
+                   mode:int, # 0 border, 1 reflection, 2 zeros
+                  ):
+    "Resample samples `which` of `x` into `out` with the compiled kernel, one group of (sample, z range) tasks per torch thread."
+    nt, Z = max(1, torch.get_num_threads()), x.shape[2]
+    per = max(1, -(-nt // max(1, len(which))))   # z ranges per sample, so that every thread has work
+    tasks = [(b, Z * q // per, Z * (q + 1) // per) for b in which for q in range(per)]
+    s, o = x.numpy(), out.numpy()
+    def run(group):
+        for b, k0, k1 in group: _trilinear(s[b], A[b], o[b], k0, k1, mode)
+    list(_threads().map(run, [tasks[i::nt] for i in range(nt)]))
+    return out
 
 def _cast(v, dtype):
     if v.dtype == dtype: return v
     if dtype.is_floating_point: return v.to(dtype)
     info = torch.iinfo(dtype); return v.round_().clamp_(info.min, info.max).to(dtype)
 
-def resample(x, # the image batch (B, C, Z, Y, X), resampled trilinearly in place
+def resample(x, # the image batch (B, C, Z, Y, X), resampled trilinearly
              m, # the mask batch (B, Cm, Z, Y, X), resampled nearest with zeros outside, or None
              M, # (B, 4, 4) maps from output to input in normalised (x, y, z) coordinates; samples with identity maps are skipped
              padding_mode='reflection', # `grid_sample`'s padding of the image: 'reflection', 'border' or 'zeros'
+             inplace:bool=True, # write into `x` and `m`; False leaves them unchanged and returns new tensors
             ):
-    "Resample images `x` (trilinear) and masks `m` (nearest) in place by (B, 4, 4) maps `M` (output → input, normalised xyz)."
+    "Resample images `x` (trilinear) and masks `m` (nearest) by (B, 4, 4) maps `M` (output → input, normalised xyz)."
     moved = (M != torch.eye(4, dtype=M.dtype)).flatten(1).any(1).nonzero().flatten().tolist()   # skip identity maps
+    xo, mo = x, m
+    if not inplace:   # each voxel is written once: the resampled samples, and copies of the others
+        xo, mo = torch.empty_like(x), (None if m is None else torch.empty_like(m))
+        still = sorted(set(range(len(x))) - set(moved))
+        if still:
+            xo[still] = x[still]
+            if m is not None: mo[still] = m[still]
+    if not moved: return xo, mo
+    kernel = x.device.type == 'cpu' and padding_mode in _MODES   # images: emssl's compiled kernel on the CPU
+    if kernel:
+        src = x.float().contiguous()
+        own = not inplace and xo.dtype == torch.float32 and xo.is_contiguous()
+        out = _trilinear_cpu(src, _voxel_maps(M, tuple(x.shape[2:])), moved, xo if own else torch.empty_like(src),
+                             _MODES[padding_mode])
+        if not own: xo[moved] = _cast(out[moved], x.dtype)
+        if m is None: return xo, mo
     # PyTorch's CPU grid_sample for 3D runs its threads over the batch only: chunks of one sample per thread
     # keep every core busy while the buffers stay small; on a GPU one chunk takes all.
     step = max(1, torch.get_num_threads()) if x.device.type == 'cpu' else max(1, len(moved))
     for j in range(0, len(moved), step):
         idx = moved[j:j + step]
+        if idx[-1] - idx[0] == len(idx) - 1: idx = slice(idx[0], idx[-1] + 1)   # consecutive: a view, not a gathered copy
         grid = _affine_grid(M[idx, :3].to(x.device, torch.float32), tuple(x.shape[2:]))
         if m is not None:
-            m[idx] = F.grid_sample(m[idx].float(), grid, mode='nearest', padding_mode='zeros', align_corners=False).to(m.dtype)
+            mo[idx] = F.grid_sample(m[idx].float(), grid, mode='nearest', padding_mode='zeros', align_corners=False).to(m.dtype)
+        if kernel: continue
         pad = padding_mode
-        if pad == 'reflection' and float(grid.abs().max()) <= 3: grid, pad = _reflect_(grid), 'border'   # 2x faster on CPU
-        x[idx] = _cast(F.grid_sample(x[idx].float(), grid, mode='bilinear', padding_mode=pad, align_corners=False), x.dtype)
-    return x, m
+        if pad == 'reflection' and float(grid.abs().max()) <= 3: grid, pad = _reflect_(grid), 'border'   # faster on CPU
+        xo[idx] = _cast(F.grid_sample(x[idx].float(), grid, mode='bilinear', padding_mode=pad, align_corners=False), x.dtype)
+    return xo, mo
 
 # %% ../nbs/03_augment.ipynb #dedc3a60
 class BrightnessContrast(Aug3D):
@@ -312,7 +439,7 @@ class Gamma(Aug3D):
         idx = (gm != 1).nonzero().flatten()
         def f(v, k):
             lo, hi = torch.aminmax(v); rng = (hi - lo).clamp_min(1e-8)
-            v.sub_(lo).div_(rng).clamp_(0, 1).pow_(float(gm[idx[k]])).mul_(rng).add_(lo)
+            v.sub_(lo).div_(rng).pow_(float(gm[idx[k]])).mul_(rng).add_(lo)   # v − min ≥ 0 exactly: no clamp needed
         return _each(x, idx, f), m
 
 # %% ../nbs/03_augment.ipynb #f3daf629
@@ -336,6 +463,34 @@ def blur_matrices(sigma, # (B,) tensor of standard deviations (voxels)
     M = torch.zeros(len(sigma), n, n, dtype=torch.float64)
     return M.scatter_add_(2, src[None].expand(len(sigma), n, 2 * r + 1).contiguous(), k[:, None].expand(-1, n, -1).contiguous())
 
+def _blur_line(v, k, axis):
+    "`v` (C, Z, Y, X) blurred along spatial `axis` (0 = z) with the taps `k` (2r+1,), edges replicated: 2r+1 shifted adds."
+    r, n = (len(k) - 1) // 2, v.shape[axis + 1]
+    pad = [0] * 6; pad[2 * (2 - axis)] = pad[2 * (2 - axis) + 1] = r
+    p = F.pad(v[None], pad, mode='replicate')[0]
+    out = p.narrow(axis + 1, 0, n) * float(k[0])
+    for t in range(1, len(k)): out.add_(p.narrow(axis + 1, t, n), alpha=float(k[t]))
+    return out
+
+def _blur_(v, # one sample (C, Z, Y, X), float, blurred in place
+           sigmas, # (z, y, x) standard deviations in voxels
+           truncate:float=3., # kernel half-width in sigmas (at least 1 voxel)
+           dense:bool|None=None, # banded matrix products; False: shifted adds (default: shifted adds on the CPU only)
+          ):
+    "Separable Gaussian blur of one sample, x then y then z, edges replicated."
+    C, (Z, Y, X) = v.shape[0], v.shape[1:]
+    if dense is None: dense = v.device.type != 'cpu'
+    s = [torch.tensor([float(si)], dtype=torch.float64) for si in sigmas]
+    if dense:
+        Kz, Ky, Kx = (blur_matrices(s[a], n, truncate)[0].to(v.device, v.dtype) for a, n in enumerate((Z, Y, X)))
+        w = v.reshape(C * Z * Y, X) @ Kx.T                       # along x
+        w = Ky @ w.view(C, Z, Y, X)                               # along y
+        return v.copy_((Kz @ w.view(C, Z, Y * X)).view(C, Z, Y, X))   # along z
+    w = v
+    for a in (2, 1, 0):
+        w = _blur_line(w, gaussian_kernels(s[a], max(1, int(math.ceil(truncate * float(s[a])))))[0], a)
+    return v.copy_(w)
+
 class GaussianBlur(Aug3D):
     "Blur each sample with sigma ∈ `sigma` (voxels along the finest axis) with probability `p`."
     def __init__(self, p=0.5, # probability of a blur, per sample
@@ -353,13 +508,7 @@ class GaussianBlur(Aug3D):
         sig = torch.where(sel, _u(g, B, *self.sigma), torch.zeros(B, dtype=torch.float64))
         idx = (sig > 0).nonzero().flatten()
         vs = self.voxel_size or (1., 1., 1.); fine = min(vs)
-        C, (Z, Y, X) = x.shape[1], x.shape[2:]
-        def f(v, k):
-            s = sig[idx[k]:idx[k] + 1]
-            Kz, Ky, Kx = (blur_matrices(s * fine / vs[a], n, self.truncate)[0].to(v.device, v.dtype) for a, n in enumerate((Z, Y, X)))
-            w = v.reshape(C * Z * Y, X) @ Kx.T                       # along x
-            w = Ky @ w.view(C, Z, Y, X)                               # along y
-            v.copy_((Kz @ w.view(C, Z, Y * X)).view(C, Z, Y, X))      # along z
+        f = lambda v, k: _blur_(v, [float(sig[idx[k]]) * fine / vs[a] for a in range(3)], self.truncate)
         return _each(x, idx, f), m
 
 # %% ../nbs/03_augment.ipynb #e08afd48
@@ -374,8 +523,8 @@ class GaussianNoise(Aug3D):
              ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         s = torch.where(sel, _u(g, B, *self.std), torch.zeros(B, dtype=torch.float64))
-        idx = (s > 0).nonzero().flatten(); dg = _device_gen(g, x.device)
-        return _each(x, idx, lambda v, k: v.add_(torch.randn(v.shape, generator=dg, device=v.device), alpha=float(s[idx[k]]))), m
+        idx = (s > 0).nonzero().flatten(); seeds = _seeds(g, len(idx))
+        return _each(x, idx, lambda v, k: v.add_(_noise(v, seeds[k]), alpha=float(s[idx[k]]))), m
 
 class PoissonNoise(Aug3D):
     "Signal-dependent noise: variance `scale`·(x − min) per voxel, scale ∈ `scale` per sample."
@@ -388,10 +537,10 @@ class PoissonNoise(Aug3D):
              ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         s = torch.where(sel, _u(g, B, *self.scale), torch.zeros(B, dtype=torch.float64))
-        idx = (s > 0).nonzero().flatten(); dg = _device_gen(g, x.device)
+        idx = (s > 0).nonzero().flatten(); seeds = _seeds(g, len(idx))
         def f(v, k):
             sd = (v - v.min()).mul_(float(s[idx[k]])).clamp_min_(0).sqrt_()
-            v.addcmul_(torch.randn(v.shape, generator=dg, device=v.device), sd)
+            v.addcmul_(_noise(v, seeds[k]), sd)
         return _each(x, idx, f), m
 
 class BrightnessGradient(Aug3D):
@@ -426,12 +575,11 @@ class SaltPepper(Aug3D):
              ):
         B = x.shape[0]; sel = _coin(g, B, self.p)
         a = torch.where(sel, _u(g, B, *self.amount), torch.zeros(B, dtype=torch.float64))
-        idx = (a > 0).nonzero().flatten(); dg = _device_gen(g, x.device)
+        idx = (a > 0).nonzero().flatten(); seeds = _seeds(g, len(idx))
         def f(v, k):
-            lo, hi = torch.aminmax(v)
-            hit = torch.rand(v.shape, generator=dg, device=v.device) < float(a[idx[k]])
-            salt = torch.rand(v.shape, generator=dg, device=v.device) < 0.5
-            v.masked_fill_(hit & salt, hi).masked_fill_(hit & ~salt, lo)
+            lo, hi = torch.aminmax(v); ak = float(a[idx[k]])
+            u = _noise(v, seeds[k], normal=False)         # u < a: hit; the lower half of the hits is salt
+            v.masked_fill_(u < ak / 2, hi).masked_fill_((u >= ak / 2) & (u < ak), lo)
         return _each(x, idx, f), m
 
 class MaskDropout(Aug3D):
@@ -459,22 +607,26 @@ class Augment3D:
         self.g.manual_seed(int(seed) if seed is not None else int(torch.randint(0, 2**62, (1,))))
     def __call__(self, x, m=None):
         x, m = _check(x, m, 'Augment3D')
-        x, m = x.clone(), (None if m is None else m.clone())   # the one copy; the operations work in place
+        own = False   # the batch is copied once (a first resampling writes the copy); then operations work in place
         i, ops = 0, self.ops
         while i < len(ops):
             j = i
             while j < len(ops) and ops[j].geometric: j += 1
             run = ops[i:j]
             if any(isinstance(o, Affine) for o in run):   # fuse: one resampling for the whole run
-                x, m = self._fused(run, x, m); i = j
-            else: x, m = ops[i].apply(x, m, self.g); i += 1
+                x, m = self._fused(run, x, m, inplace=own); i = j
+            else:
+                if not own: x, m = x.clone(), (None if m is None else m.clone())
+                x, m = ops[i].apply(x, m, self.g); i += 1
+            own = True
+        if not own: x, m = x.clone(), (None if m is None else m.clone())
         return x if m is None else (x, m)
-    def _fused(self, run, x, m):
+    def _fused(self, run, x, m, inplace=True):
         B, shape = x.shape[0], tuple(x.shape[2:])
         M = torch.eye(4, dtype=torch.float64).repeat(B, 1, 1)
         for o in run: M = M @ o.matrix(o.draw(B, shape, self.g), shape)   # y(p) = x(M1 M2 … p)
         pad = next(o.padding_mode for o in run if isinstance(o, Affine))
-        return resample(x, m, M, pad)
+        return resample(x, m, M, pad, inplace=inplace)
     def split(self, xb, # the batch (B, C, Z, Y, X): `n_image` image channels, then binary masks
               n_image:int=1, # the leading image channels
              ):

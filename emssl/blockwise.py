@@ -242,6 +242,12 @@ class FeatureBlocks:
         from emssl.features import _windows
         if self._enc is None: self._load()
         return _windows(self._enc, shape, self.window, self.halo)
+    def block_for(self, shape, # the volume's shape (z, y, x)
+                  block, # the wanted block (z, y, x, or one number)
+                 ) -> tuple:
+        "`block` rounded up to whole window cores."
+        core = self.sizes(shape)[2]
+        return tuple(int(-(-b // c) * c) for b, c in zip(zyx(block, 'block'), core))
     def check(self, shape, # the volume's shape (z, y, x)
               block, # the job's block size (z, y, x)
              ):

@@ -10,9 +10,9 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['cmd_info', 'cmd_show', 'cmd_pretrain_mae', 'cmd_pretrain_simclr', 'cmd_embed', 'cmd_evaluate', 'cmd_pretrain_byol',
-           'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_features', 'cmd_probe', 'cmd_pick_train',
-           'cmd_pick_predict', 'cmd_pick_score', 'cmd_sae_extract', 'cmd_sae_train', 'cmd_sae_apply', 'cmd_atlas_build',
-           'cmd_atlas_query', 'cmd_atlas_serve', 'main']
+           'cmd_pretrain_simclr_volumes', 'cmd_finetune', 'cmd_segment', 'cmd_features', 'cmd_probe', 'cmd_probe_apply',
+           'cmd_pick_train', 'cmd_pick_predict', 'cmd_pick_score', 'cmd_sae_extract', 'cmd_sae_train', 'cmd_sae_apply',
+           'cmd_atlas_build', 'cmd_atlas_query', 'cmd_atlas_serve', 'main']
 
 # %% ../nbs/90_cli.ipynb #ee950ac2
 class _NoDefault:
@@ -404,9 +404,7 @@ def cmd_features(args, # the parsed options of `emssl features` (an argparse nam
     if not args.out.endswith('.zarr'): raise DataError("feature maps are written as a Zarr store: give a path ending in .zarr", args.out)
     fb = FeatureBlocks(args.checkpoint, args.layer, _one_or_zyx(args.window) if args.window else None,
                        _one_or_zyx(args.halo) if args.halo is not None else None, args.bs, args.device)
-    with open_volume(args.volume) as v: core = fb.sizes(v.shape)[2]
-    from emssl.core import zyx
-    block = tuple(-(-b // c) * c for b, c in zip(zyx(_one_or_zyx(args.block), '--block'), core))   # rounded up to whole cores
+    with open_volume(args.volume) as v: block = fb.block_for(v.shape, _one_or_zyx(args.block))   # rounded up to whole cores
     r = blockwise(fb, args.volume, args.out, block=block, channels=fb.channels, workers=args.workers, resume=not args.restart)
     print(f"wrote {args.out}: layer {fb.layer}, {r['processed']} blocks of {list(block)} computed, {r['skipped']} done before")
 
@@ -416,7 +414,7 @@ def _box(v):
     if len(v) != 6: raise ValueError(f"--box needs 6 numbers (z0 z1 y0 y1 x0 x1), got {len(v)}")
     return tuple(zip(v[0::2], v[1::2]))
 
-_CLI['probe'] = dict(modules=('emssl.probe',), fn='probe_report', skip=('train', 'test', 'anchor'),
+_CLI['probe report'] = dict(modules=('emssl.probe',), fn='probe_report', skip=('train', 'test', 'anchor'),
     extra={('--train-images',): dict(nargs='+', metavar='VOLUME', required=True, help="training images"),
            ('--train-labels',): dict(nargs='+', metavar='VOLUME', required=True, help="their labels or masks, in the same order"),
            ('--test-images',): dict(nargs='+', metavar='VOLUME', required=True, help="held-out images, scored"),
@@ -430,7 +428,7 @@ _CLI['probe'] = dict(modules=('emssl.probe',), fn='probe_report', skip=('train',
                 seeds=dict(type=int, nargs='+', metavar='SEED'),
                 out=dict(flags=('-o', '--out'), type=str, metavar='DIR', required=True)))
 
-def cmd_probe(args, # the parsed options of `emssl probe` (an argparse namespace)
+def cmd_probe(args, # the parsed options of `emssl probe report` (an argparse namespace)
              ):
     "Probe frozen features against the random-init floor and the filter-bank anchor on labelled volumes."
     train = _pairs(args.train_images, args.train_labels, None, 'training', 'labels')
@@ -438,7 +436,21 @@ def cmd_probe(args, # the parsed options of `emssl probe` (an argparse namespace
     rep = _run_pipeline(args, train=train, test=test)
     from emssl.probe import report_table
     print(report_table(rep).to_string())
-    print(f"wrote {args.out}: metrics.json, probability.tif, probe.png")
+    print(f"wrote {args.out}: metrics.json, probability.tif, probe.png, probes/ (for emssl probe apply)")
+
+def cmd_probe_apply(args, # the parsed options of `emssl probe apply` (an argparse namespace)
+                   ):
+    "Apply a probe saved by `emssl probe` to a whole volume, block by block: class probabilities (K, Z, Y, X) in a Zarr store."
+    from emssl.core import DataError
+    from emssl.probe import ProbeBlocks
+    from emssl.blockwise import blockwise
+    from emssl.io import open_volume
+    if not args.out.endswith('.zarr'): raise DataError("probabilities are written as a Zarr store: give a path ending in .zarr", args.out)
+    pb = ProbeBlocks(args.probe, args.bs, args.device)
+    with open_volume(args.volume) as v: block = pb.block_for(v.shape, _one_or_zyx(args.block))
+    r = blockwise(pb, args.volume, args.out, block=block, channels=pb.channels, workers=args.workers, resume=not args.restart)
+    print(f"wrote {args.out}: probabilities of {['background'] + pb.classes}, {r['processed']} blocks of {list(block)} computed, "
+          f"{r['skipped']} done before")
 
 # %% ../nbs/90_cli.ipynb #e0d7f7ac
 _CLI['pick train'] = dict(modules=('emssl.cryoet',), fn='train_picker',
@@ -656,7 +668,17 @@ def _parser():
     s.add_argument('--block', type=int, nargs='+', default=[512], help="with --workers: the block each worker writes, one number or Z Y X (windows near block edges run in each block they reach: (1 + roi/block)³ the work of one pass)")
     s.add_argument('--restart', action='store_true', help="with --workers: start the job again instead of continuing it")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
-    _training(sub, 'probe', 'probe', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier")
+    probe = _command(sub, 'probe', help="per-voxel probes of frozen features: fit and score them, or apply a saved one").add_subparsers(dest='action', metavar='ACTION')
+    _training(probe, 'report', 'probe report', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier (the default action)")
+    s = _command(probe, 'apply', cmd_probe_apply, help="a saved probe's class probabilities over a whole volume, block by block")
+    s.add_argument('volume', help="the volume (any format `emssl show` reads, or a URL)")
+    s.add_argument('--probe', required=True, help="a probe file of `emssl probe` (its output folder's probes/NAME.pkl)")
+    s.add_argument('--workers', type=int, default=1, help="worker processes (daisy)")
+    s.add_argument('--block', type=int, nargs='+', default=[256], help="the block each worker writes, one number or Z Y X (rounded up to whole window cores for encoder probes)")
+    s.add_argument('--bs', type=int, default=2, help="encoder windows per forward pass")
+    s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    s.add_argument('--restart', action='store_true', help="start the job again instead of continuing it")
+    s.add_argument('-o', '--out', required=True, help="output Zarr store: (classes, Z, Y, X), row k for class id k")
     _pick_commands(sub)
     _sae_commands(sub)
     _atlas_commands(sub)
@@ -695,6 +717,8 @@ def main(argv=None, # the command-line arguments after the program name (default
         ) -> int:
     "Entry point of the `emssl` console script."
     p = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ['probe'] and argv[1:2] and argv[1] not in ('report', 'apply', '-h', '--help'): argv.insert(1, 'report')   # `emssl probe OPTIONS` is the report
     args = p.parse_args(argv)
     if getattr(args, 'func', None) is None:
         (p.parse_args([args.command, '--help']) if args.command else p.print_help()); return 0

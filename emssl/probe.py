@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_probe.ipynb #a7a53525
 from __future__ import annotations
-import json, time, warnings
+import json, pickle, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -18,11 +18,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from .core import DataError, zyx, load_encoder, read_model_file, _builder, show_slices
 from .io import Volume, open_volume
-from .features import extract_features, _to_float
+from .features import extract_features, default_layers, _check_layers, _to_float
 
 # %% auto #0
 __all__ = ['FILTER_SIGMAS', 'filter_names', 'filter_bank', 'boundary_mask', 'class_masks', 'balanced_sample', 'fit_probe',
-           'predict_volume', 'overlap_ap', 'probe_report', 'report_table', 'guided_filter']
+           'predict_volume', 'overlap_ap', 'save_probe', 'load_probe', 'ProbeBlocks', 'probe_report', 'report_table',
+           'guided_filter']
 
 # %% ../nbs/32_probe.ipynb #2adfcb29
 FILTER_SIGMAS = (0.7, 1.0, 1.6, 3.5, 5.0, 10.0)
@@ -151,6 +152,79 @@ def overlap_ap(prob, # (K, Z, Y, X) or (K, N) probabilities, row k for class id 
                            iou=tp / max(npred + ntrue - tp, 1), dice=2 * tp / max(npred + ntrue, 1))
     return res
 
+# %% ../nbs/32_probe.ipynb #2ece8ff8
+def save_probe(clf, # a fitted classifier with `predict_proba` (`fit_probe`)
+               path, # the file to write (.pkl)
+               features:dict, # how its features are made: dict(kind='filters', sigmas, voxel_size) or dict(kind='encoder', model, layers, window, halo, dtype)
+               classes:list, # the names of class ids 1.. (id 0 is the background)
+              ) -> Path:
+    "Write a fitted probe with the recipe of its features, for `ProbeBlocks` and `emssl probe apply`."
+    if features.get('kind') not in ('filters', 'encoder'): raise ValueError(f"features must have kind 'filters' or 'encoder', got {features.get('kind')!r}")
+    path = Path(path)
+    path.write_bytes(pickle.dumps(dict(emssl_probe=1, clf=clf, features=dict(features), classes=[str(c) for c in classes])))
+    return path
+
+def load_probe(path, # a probe file of `save_probe` (`probe_report` writes them to out/probes/)
+              ) -> dict:
+    "The saved probe: {'clf', 'features' (its recipe), 'classes'}."
+    p = Path(path)
+    if not p.is_file(): raise DataError("probe file not found", p)
+    try: d = pickle.loads(p.read_bytes())
+    except Exception as e: raise DataError(f"not a probe file ({type(e).__name__}: {e})", p) from None
+    if not isinstance(d, dict) or d.get('emssl_probe') != 1:
+        raise DataError("not a probe file: probe_report(out=...) and `emssl probe` write them to the output folder's probes/", p)
+    return d
+
+def _filter_reach(sigmas, voxel_size) -> np.ndarray:
+    "Voxels (z, y, x) around a voxel that move `filter_bank`'s value there by more than float32 rounding."
+    s = np.max([_per_axis(x, voxel_size) for x in sigmas], 0)
+    # the Hessian: two Gaussian-derivative passes of σ/√2 (scikit-image truncates them at 8σ/√2, or at 100σ/√2 for σ ≤ 1, where
+    # the taps past 8σ/√2 weigh below 1e-13); the structure tensor: Gaussians of 0.5σ and σ (4σ each) around a Sobel derivative
+    return np.maximum(2 * np.ceil(8 * s / np.sqrt(2)) + 2, np.ceil(6 * s) + 3).astype(int)
+
+class ProbeBlocks:
+    "A block function for `blockwise`: a saved probe's class probabilities (K, z, y, x) over the block, as `predict_volume` gives them on the whole volume."
+    def __init__(self, probe, # a probe file (`save_probe`; `probe_report` writes them to out/probes/)
+                 bs:int=2, # encoder windows per forward pass
+                 device=None, # where an encoder probe runs its encoder (default: the best available)
+                ):
+        d = load_probe(probe)
+        self.probe, self.recipe, self.classes, self._clf = str(probe), d['features'], d['classes'], None
+        self._feats = []
+        if self.recipe['kind'] == 'encoder':
+            from emssl.blockwise import FeatureBlocks
+            r = self.recipe
+            self._feats = [FeatureBlocks(r['model'], layer, r['window'], r['halo'], bs, device) for layer in r['layers']]
+    def __getstate__(self): return {**self.__dict__, '_clf': None}
+    def describe(self): return f"ProbeBlocks({Path(self.probe).name}, {self.recipe['kind']})"
+    @property
+    def channels(self) -> int:
+        "K: the background and each class."
+        return len(self.classes) + 1
+    def block_for(self, shape, # the volume's shape (z, y, x)
+                  block, # the wanted block (z, y, x, or one number)
+                 ) -> tuple:
+        "`block` rounded up to whole feature-window cores (encoder probes), or as it is (filter-bank probes)."
+        return self._feats[0].block_for(shape, block) if self._feats else zyx(block, 'block')
+    def check(self, shape, # the volume's shape (z, y, x)
+              block, # the job's block size (z, y, x)
+             ):
+        "Refuse blocks an encoder probe cannot tile (called by `blockwise` before any worker starts)."
+        for f in self._feats: f.check(shape, block)
+    def __call__(self, vol, # the input `Volume`
+                 lo, # the block's first voxel (z, y, x)
+                 hi, # the voxel after its last (z, y, x)
+                ) -> np.ndarray:
+        if self._clf is None: self._clf = load_probe(self.probe)['clf']
+        r, lo, hi = self.recipe, np.asarray(lo), np.asarray(hi)
+        if r['kind'] == 'filters':
+            c = _filter_reach(r['sigmas'], r['voxel_size'])
+            a, b = np.maximum(lo - c, 0), np.minimum(hi + c, vol.shape)   # clipped: the volume's own edges stay edges
+            f = filter_bank(np.asarray(vol[tuple(slice(int(i), int(j)) for i, j in zip(a, b))]), r['sigmas'], r['voxel_size'])
+            f = f[(slice(None),) + tuple(slice(int(i), int(i + n)) for i, n in zip(lo - a, hi - lo))]
+        else: f = np.concatenate([fb(vol, lo, hi) for fb in self._feats]).astype(r.get('dtype', 'float32'))
+        return predict_volume(self._clf, f, n_classes=self.channels)
+
 # %% ../nbs/32_probe.ipynb #6ee58a94
 def _pair(p, what):
     img, lab = p
@@ -203,6 +277,7 @@ def probe_report(model=None, # an emssl model file (any method) whose encoder is
         seeds = [int(s) for s in np.atleast_1d(seeds)]
         torch.manual_seed(seeds[0])
         rnd = load_encoder(model, weights=False) if ck is not None else type(enc)(**enc.config)
+        used = _check_layers(enc, layers or default_layers(enc))   # the layers' names, for the saved probes
         for fam, e in (('ssl', enc), ('random', rnd)):
             feat = lambda img: np.concatenate(list(extract_features(e, img, layers, window, halo, dtype='float16', progress=progress).values()))
             sets[fam] = ([feat(i) for i, _ in train], [feat(i) for i, _ in test])
@@ -213,7 +288,7 @@ def probe_report(model=None, # an emssl model file (any method) whose encoder is
     runs = [('ssl', 'linear'), ('ssl', 'mlp'), ('random', 'linear'), ('filters', 'linear'), ('filters', 'forest')]
     runs = [(f, k) for f, k in runs if f in sets and (k != 'mlp' or mlp)]
     boxes = None if box is None else [box] + [None] * (len(train) - 1)   # the label-scarce case: one box in the first volume
-    scores, probs = {}, {}
+    scores, probs, clfs = {}, {}, {}
     truth = np.concatenate([t.ravel() for t in te_t])
     for fam, kind in runs:
         per = []
@@ -221,7 +296,7 @@ def probe_report(model=None, # an emssl model file (any method) whose encoder is
             clf = fit_probe(sets[fam][0], tr_t, kind, n_per_class, seed, boxes)
             ps = [predict_volume(clf, f, n_classes=len(classes) + 1) for f in sets[fam][1]]
             per.append(overlap_ap(np.concatenate([p.reshape(len(p), -1) for p in ps], 1), truth, classes))
-            if seed == seeds[0]: probs[f'{fam}-{kind}'] = ps[0]
+            if seed == seeds[0]: probs[f'{fam}-{kind}'], clfs[f'{fam}-{kind}'] = ps[0], clf
         scores[f'{fam}-{kind}'] = {c: {**{k: float(np.mean([r[c][k] for r in per])) for k in ('ap', 'iou', 'dice')},
                                        'per_seed': {k: [r[c][k] for r in per] for k in ('ap', 'iou', 'dice')}} for c in per[0]}
     report = {'classes': [str(c) for c in classes], 'scores': scores,
@@ -229,7 +304,16 @@ def probe_report(model=None, # an emssl model file (any method) whose encoder is
                         'boundary': boundary, 'voxel_size': voxel_size, 'sigmas': list(sigmas), 'box': box, 'seeds': seeds,
                         'train': [len(train), [list(i.shape) for i, _ in train]], 'test': [len(test), [list(i.shape) for i, _ in test]],
                         'seconds': round(time.perf_counter() - t0, 1)}}
-    if out is not None: _write_report(out, report, test[0], te_t[0], probs)
+    if out is not None:
+        _write_report(out, report, test[0], te_t[0], probs)
+        (out/'probes').mkdir(exist_ok=True)
+        for name, clf in clfs.items():   # the first seed's probes, with how to make their features again
+            fam = name.split('-')[0]
+            if fam == 'filters': rec = dict(kind='filters', sigmas=list(sigmas), voxel_size=voxel_size)
+            elif fam == 'ssl' and ck is not None:
+                rec = dict(kind='encoder', model=str(Path(model).absolute()), layers=list(used), window=window, halo=halo, dtype='float16')
+            else: continue   # the random-init floor, or a model given as a module, has no file to make features from
+            save_probe(clf, out/'probes'/f'{name}.pkl', rec, classes)
     return report
 
 def _write_report(out, report, first, target, probs):
