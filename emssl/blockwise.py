@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import zarr
 from .core import DataError, zyx
-from .io import Volume, open_volume, check_output_path
+from .io import Volume, open_volume, check_output_path, ts_context, _PC_DTYPES
 
 # %% auto #0
 __all__ = ['blockwise', 'with_context', 'SegmentBlocks', 'FeatureBlocks']
@@ -41,12 +41,21 @@ class _BlockRunner:
                             f"expected {want} (channels, z, y, x)", self.out)
         return y.reshape(want)
     def __call__(self, block):
-        if self._arr is None: self._arr = zarr.open_array(self.out, mode='r+')
+        if self._arr is None: self._arr = _open_output(self.out)
         lo = np.maximum(np.array(block.write_roi.begin), 0)
         hi = np.minimum(np.array(block.write_roi.end), self.shape)
         y, box = self.compute(lo, hi), tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
-        if self._arr.ndim == 3: self._arr[box] = y[0]
+        if not isinstance(self._arr, zarr.Array): self._arr[box[::-1]].write(y.transpose(3, 2, 1, 0)).result()   # precomputed: x, y, z, c
+        elif self._arr.ndim == 3: self._arr[box] = y[0]
         else: self._arr[(slice(None),) + box] = y
+
+_PC = 'precomputed://'
+def _open_output(out):
+    "The job's output for writing: a Zarr array, or a tensorstore of neuroglancer precomputed (x, y, z, channel)."
+    if not str(out).startswith(_PC): return zarr.open_array(str(out), mode='r+')
+    import tensorstore as ts
+    return ts.open({'driver': 'neuroglancer_precomputed', 'kvstore': {'driver': 'file', 'path': str(out)[len(_PC):]}, 'scale_index': 0},
+                   context=ts_context()).result()
 
 class _Launch:
     "A daisy worker started by `launcher` (a command prefix such as `srun -N1 -n1`): it runs the job's block loop in a new Python process there."
@@ -67,13 +76,53 @@ def _worker_loop(payload):
             if block is None: return
             runner(block)
 
+def _run_daisy(runner, # the process function: called with each daisy block
+               total, # the total ROI's shape (any number of axes)
+               block, # the block's shape
+               out, # the output folder: finished blocks are recorded in out/.emssl_done, worker logs go to out/.emssl_logs
+               workers:int, max_retries:int, timeout:float, progress:bool, host:str,
+              ) -> dict:
+    "Run `runner` over every block of `total` in `workers` daisy worker processes; raise `DataError` if any block failed."
+    daisy, Roi = _daisy()
+    zero = (0,) * len(total)
+    task = daisy.Task('emssl', total_roi=Roi(zero, tuple(total)), read_roi=Roi(zero, tuple(block)), write_roi=Roi(zero, tuple(block)),
+                      process_function=runner, read_write_conflict=False, timeout=float(timeout),
+                      fit='overhang', max_workers=int(workers), max_retries=int(max_retries), done_marker_path=str(Path(out)/'.emssl_done'))
+    import daisy.logging as dlog
+    logs = dlog.get_log_basedir()
+    dlog.set_log_basedir(Path(out)/'.emssl_logs')   # the workers' logs beside the output, not in the working folder
+    try: states = daisy.run_blockwise([task], progress=progress, host=host, summary=False, return_states=True)
+    finally: dlog.set_log_basedir(logs)
+    s = states['emssl']
+    res = dict(out=Path(out), blocks=s.total_block_count, skipped=s.skipped_count, processed=s.completed_count - s.skipped_count,
+               failed=s.failed_count + s.orphaned_count, worker_failures=s.worker_failure_count)
+    if res['failed']:
+        raise DataError(f"{res['failed']} of {res['blocks']} blocks failed ({s.first_worker_error or s.last_worker_error}); "
+                        f"the {s.completed_count} done are recorded: run the job again to continue", out)
+    return res
+
+def _create_output(folder, pc, shape, block, channels, dtype, vs, job):
+    "A new, empty output: a Zarr array chunked by blocks, or precomputed whose chunks (64 voxels, or the block) never cross a block."
+    if not pc:
+        arr = zarr.create_array(store=str(folder), shape=shape if channels == 1 else (int(channels),) + shape, fill_value=0, overwrite=True,
+                                chunks=block if channels == 1 else (int(channels),) + block, dtype=dtype)
+        arr.attrs['emssl_blockwise'] = job; return
+    import tensorstore as ts
+    chunk = [64 if n % 64 == 0 else n for n in block]
+    spec = {'driver': 'neuroglancer_precomputed', 'kvstore': {'driver': 'file', 'path': str(folder)},
+            'multiscale_metadata': {'type': 'image', 'data_type': np.dtype(dtype).name, 'num_channels': int(channels)},
+            'scale_metadata': {'size': list(shape[::-1]), 'resolution': list((vs or (1., 1., 1.))[::-1]), 'encoding': 'raw', 'chunk_size': chunk[::-1]}}
+    if folder.exists(): import shutil; shutil.rmtree(folder)
+    ts.open(spec, create=True, context=ts_context()).result()
+    (folder/'emssl_job.json').write_text(json.dumps(job))
+
 def _job(source, shape, block, channels, dtype, fn) -> dict:
     return dict(source=str(getattr(source, 'path', source)), shape=list(shape), block=list(block), channels=int(channels),
                 dtype=np.dtype(dtype).name, fn=getattr(fn, 'describe', lambda: type(fn).__name__)())
 
 def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of box [lo, hi) (z, y, x), (channels, *size) or, for 1 channel, (*size)
               source, # the input volume: a path, URL or `Volume` (each worker opens its own)
-              out, # the output Zarr store (.zarr): (channels, Z, Y, X), or (Z, Y, X) for 1 channel; blocks done are recorded beside it
+              out, # a Zarr store (.zarr): (channels, Z, Y, X), or (Z, Y, X) for 1 channel; or 'precomputed://FOLDER' for neuroglancer; blocks done are recorded in it
               block=128, # the size (z, y, x) each block writes, and the output's chunks: blocks never share a chunk
               channels:int=1, # output channels
               dtype='float32', # the output's dtype
@@ -87,24 +136,25 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
               timeout:float=3 * 3600, # seconds a block may take before its worker is stopped and the block given to another
               launcher:str=None, # start each worker with this command prefix (e.g. 'srun -N1 -n1' on SLURM, with host= this machine's address); None: local processes
              ) -> dict:
-    "Run `fn` over `source` block by block in `workers` processes (daisy), writing the Zarr `out`; a stopped job continues."
+    "Run `fn` over `source` block by block in `workers` processes (daisy), writing the Zarr or precomputed `out`; a stopped job continues."
     daisy, Roi = _daisy()
     vol = source if isinstance(source, Volume) else open_volume(source)
-    shape, b = tuple(vol.shape), zyx(block, 'block')
+    shape, b, vs = tuple(vol.shape), zyx(block, 'block'), getattr(vol, 'voxel_size', None)
     if vol is not source: vol.close()
-    if Path(out).suffix != '.zarr': raise DataError("blockwise output is written as a Zarr store: give a path ending in .zarr", out)
+    pc = str(out).startswith(_PC)
+    folder = Path(str(out)[len(_PC):] if pc else out)
+    if not pc and folder.suffix != '.zarr':
+        raise DataError("blockwise output is a Zarr store (a path ending in .zarr) or neuroglancer precomputed (precomputed://FOLDER)", out)
+    if pc and np.dtype(dtype).name not in _PC_DTYPES: raise DataError(f"neuroglancer precomputed cannot hold {np.dtype(dtype)}; use one of {list(_PC_DTYPES)}", out)
     if int(workers) < 1: raise ValueError(f"workers must be >= 1, got {workers}")
-    check_output_path(out, 'blockwise output', kind='folder', parents=True)
-    job, done = _job(source, shape, b, channels, dtype, fn), Path(out)/'.emssl_done'
-    arr_shape = shape if channels == 1 else (int(channels),) + shape
-    chunks = b if channels == 1 else (int(channels),) + b
-    if resume and (Path(out)/'zarr.json').exists():
-        try: old = zarr.open_array(str(out), mode='r').attrs.get('emssl_blockwise')
+    check_output_path(folder, 'blockwise output', kind='folder', parents=True)
+    job, done = _job(source, shape, b, channels, dtype, fn), folder/'.emssl_done'
+    if resume and (folder/('info' if pc else 'zarr.json')).exists():
+        try: old = json.loads((folder/'emssl_job.json').read_text()) if pc else zarr.open_array(str(folder), mode='r').attrs.get('emssl_blockwise')
         except Exception: old = None
         if old != job: raise DataError(f"holds another job's output ({old}); this job is {job}: pass resume=False to overwrite it", out)
     else:
-        arr = zarr.create_array(store=str(out), shape=arr_shape, chunks=chunks, dtype=dtype, fill_value=0, overwrite=True)
-        arr.attrs['emssl_blockwise'] = job
+        _create_output(folder, pc, shape, b, channels, dtype, vs, job)
         if done.exists(): import shutil; shutil.rmtree(done)
     threads = threads or max(1, (os.cpu_count() or 1) // int(workers))
     if hasattr(fn, 'check'): fn.check(shape, b)   # the block function's own conditions on the blocks
@@ -113,23 +163,9 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
     runner = _BlockRunner(fn, source, out, shape, channels, threads)
     if launcher:   # workers on other machines: the runner travels as a file beside the output, which they must see
         import cloudpickle
-        (Path(out)/'.emssl_job.pkl').write_bytes(cloudpickle.dumps(runner))
-        runner = _Launch(launcher, Path(out).absolute()/'.emssl_job.pkl')
-    task = daisy.Task('emssl', total_roi=Roi((0, 0, 0), shape), read_roi=Roi((0, 0, 0), b), write_roi=Roi((0, 0, 0), b),
-                      process_function=runner, read_write_conflict=False, timeout=float(timeout),
-                      fit='overhang', max_workers=int(workers), max_retries=int(max_retries), done_marker_path=str(done))
-    import daisy.logging as dlog
-    logs = dlog.get_log_basedir()
-    dlog.set_log_basedir(Path(out)/'.emssl_logs')   # the workers' logs beside the output, not in the working folder
-    try: states = daisy.run_blockwise([task], progress=progress, host=host, summary=False, return_states=True)
-    finally: dlog.set_log_basedir(logs)
-    s = states['emssl']
-    res = dict(out=Path(out), blocks=s.total_block_count, skipped=s.skipped_count, processed=s.completed_count - s.skipped_count,
-               failed=s.failed_count + s.orphaned_count, worker_failures=s.worker_failure_count)
-    if res['failed']:
-        raise DataError(f"{res['failed']} of {res['blocks']} blocks failed ({s.first_worker_error or s.last_worker_error}); "
-                        f"the {s.completed_count} done are recorded: run the job again to continue", out)
-    return res
+        (folder/'.emssl_job.pkl').write_bytes(cloudpickle.dumps(runner))
+        runner = _Launch(launcher, folder.absolute()/'.emssl_job.pkl')
+    return _run_daisy(runner, shape, b, folder, workers, max_retries, timeout, progress, host)
 
 # %% ../nbs/07_blockwise.ipynb #14e8630f
 class with_context:

@@ -382,6 +382,7 @@ def cmd_segment(args, # the parsed options of `emssl segment` (an argparse names
     if not 0 <= args.overlap < 1: raise DataError(f"--overlap must be in [0, 1), got {args.overlap}")
     if args.workers:   # block by block in worker processes (daisy): the same output as one pass, for volumes of any size
         from emssl.blockwise import blockwise, SegmentBlocks
+        _blockwise_out(args.out)
         seg = SegmentBlocks(args.checkpoint, _one_or_zyx(args.roi), args.overlap, args.bs, threshold=args.threshold, device=args.device)
         r = blockwise(seg, args.volume, args.out, block=_one_or_zyx(args.block), channels=seg.channels,
                       dtype='float32' if args.threshold is None else 'uint8', workers=args.workers, resume=not args.restart)
@@ -401,7 +402,7 @@ def cmd_features(args, # the parsed options of `emssl features` (an argparse nam
     from emssl.core import DataError
     from emssl.blockwise import blockwise, FeatureBlocks
     from emssl.io import open_volume
-    if not args.out.endswith('.zarr'): raise DataError("feature maps are written as a Zarr store: give a path ending in .zarr", args.out)
+    _blockwise_out(args.out)
     fb = FeatureBlocks(args.checkpoint, args.layer, _one_or_zyx(args.window) if args.window else None,
                        _one_or_zyx(args.halo) if args.halo is not None else None, args.bs, args.device)
     with open_volume(args.volume) as v: block = fb.block_for(v.shape, _one_or_zyx(args.block))   # rounded up to whole cores
@@ -438,6 +439,12 @@ def cmd_probe(args, # the parsed options of `emssl probe report` (an argparse na
     print(report_table(rep).to_string())
     print(f"wrote {args.out}: metrics.json, probability.tif, probe.png, probes/ (for emssl probe apply)")
 
+def _blockwise_out(out):
+    "Refuse, before any model is loaded, an output that a blockwise job cannot write."
+    from emssl.core import DataError
+    if not (out.endswith('.zarr') or out.startswith('precomputed://')):
+        raise DataError("block-by-block output is a Zarr store (a path ending in .zarr) or neuroglancer precomputed (precomputed://FOLDER)", out)
+
 def cmd_probe_apply(args, # the parsed options of `emssl probe apply` (an argparse namespace)
                    ):
     "Apply a probe saved by `emssl probe` to a whole volume, block by block: class probabilities (K, Z, Y, X) in a Zarr store."
@@ -445,7 +452,7 @@ def cmd_probe_apply(args, # the parsed options of `emssl probe apply` (an argpar
     from emssl.probe import ProbeBlocks
     from emssl.blockwise import blockwise
     from emssl.io import open_volume
-    if not args.out.endswith('.zarr'): raise DataError("probabilities are written as a Zarr store: give a path ending in .zarr", args.out)
+    _blockwise_out(args.out)
     pb = ProbeBlocks(args.probe, args.bs, args.device)
     with open_volume(args.volume) as v: block = pb.block_for(v.shape, _one_or_zyx(args.block))
     r = blockwise(pb, args.volume, args.out, block=block, channels=pb.channels, workers=args.workers, resume=not args.restart)
@@ -664,7 +671,7 @@ def _parser():
     s.add_argument('--threshold', type=float, help="write a uint8 mask of probability > threshold (default: probabilities)")
     s.add_argument('--bs', type=int, default=4, help="windows per batch")
     s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
-    s.add_argument('--workers', type=int, help="segment block by block in this many worker processes (daisy); the output must be .zarr")
+    s.add_argument('--workers', type=int, help="segment block by block in this many worker processes (daisy); the output: .zarr, or precomputed://FOLDER")
     s.add_argument('--block', type=int, nargs='+', default=[512], help="with --workers: the block each worker writes, one number or Z Y X (windows near block edges run in each block they reach: (1 + roi/block)³ the work of one pass)")
     s.add_argument('--restart', action='store_true', help="with --workers: start the job again instead of continuing it")
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")

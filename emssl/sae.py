@@ -49,6 +49,52 @@ def _token_counts(starts, core_g, t, shape) -> np.ndarray:
     return np.asarray([int(np.prod(_core_tokens(s, core_g, t, shape))) for s in starts], np.int64)
 
 @torch.no_grad()
+def _window_tokens(enc, v, dev, layer, group, starts, cfg):
+    "[(window index, tokens (n, C) float32, centres (n, 3) float32)] of the windows `group`, kept as `cfg['keep']` says."
+    window, halo, hg, cg, t, shape = (cfg[k] for k in ('window', 'halo', 'hg', 'cg', 't', 'shape'))
+    x = np.stack([_to_float(_read_reflect(v, np.subtract(starts[i], halo), window), cfg['mean'], cfg['std']) for i in group])
+    fmap = layer_features(enc, torch.from_numpy(x)[:, None].to(dev), [layer])[layer].float().cpu()
+    res = []
+    for b, i in enumerate(group):
+        s = starts[i]
+        n = _core_tokens(s, cg, t, shape)
+        f = fmap[b, :, hg[0]:hg[0] + n[0], hg[1]:hg[1] + n[1], hg[2]:hg[2] + n[2]].reshape(fmap.shape[1], -1).t().numpy()
+        zz, yy, xx = np.meshgrid(*[a + (np.arange(m) + 0.5) * k for a, m, k in zip(s, n, t)], indexing='ij')
+        xyz = np.stack([zz.ravel(), yy.ravel(), xx.ravel()], 1).astype(np.float32)
+        if cfg['keep'][i] < len(f):
+            sel = np.sort(np.random.default_rng([cfg['seed'], i]).choice(len(f), int(cfg['keep'][i]), replace=False))
+            f, xyz = f[sel], xyz[sel]
+        res.append((i, f, xyz))
+    return res
+
+class _ActsRunner:
+    "A daisy worker's run of windows for `extract_activations(workers=...)`: rows in chunks of its own are written, the rest saved for the main process."
+    def __init__(self, model, source, out, layer, starts, offsets, cfg, bs, dtype, device, threads):
+        self.model, self.source, self.out, self.layer, self.starts, self.offsets = str(model), source, str(out), layer, starts, offsets
+        self.cfg, self.bs, self.dtype, self.device, self.threads, self._enc = cfg, bs, dtype, device, threads, None
+    def __getstate__(self): return {**self.__dict__, '_enc': None, '_v': None, '_g': None}
+    def __call__(self, block):
+        import zarr
+        if self._enc is None:
+            if self.threads: torch.set_num_threads(self.threads)
+            self._dev = default_device(self.device)
+            self._enc = load_encoder(self.model).to(self._dev).eval()
+            self._v = self.source if isinstance(self.source, Volume) else open_volume(self.source)
+            self._g = zarr.open_group(self.out, mode='r+')
+        a, b = int(block.write_roi.begin[0]), min(int(block.write_roi.end[0]), len(self.starts))
+        todo = [i for i in range(a, b) if self.cfg['keep'][i]]
+        with torch.inference_mode():
+            parts = [r for j in range(0, len(todo), self.bs) for r in _window_tokens(self._enc, self._v, self._dev, self.layer, todo[j:j + self.bs], self.starts, self.cfg)]
+        f = np.concatenate([p[1] for p in parts]).astype(self.dtype) if parts else np.zeros((0, 0), self.dtype)
+        xyz = np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, 3), np.float32)
+        s, e, R, N = int(self.offsets[a]), int(self.offsets[b]), self.cfg['R'], int(self.offsets[-1])
+        lo = -(-s // R) * R                                  # whole chunks inside [s, e) (the array's last chunk may be short)
+        hi = e if e == N else e // R * R
+        if hi <= lo: lo = hi = s
+        if hi > lo: self._g['acts'][lo:hi] = f[lo - s:hi - s]; self._g['coords'][lo:hi] = xyz[lo - s:hi - s]
+        keep = np.r_[0:lo - s, hi - s:e - s]                 # rows in chunks shared with the neighbouring runs: the main process writes them
+        np.savez(Path(self.out)/'.emssl_edges'/f'{a}.npz', rows=keep + s, acts=f[keep], coords=xyz[keep])
+
 def extract_activations(model, # an encoder module or any emssl model file
                         volume, # a volume (path, `Volume` or array)
                         out, # the Zarr store to write (a folder ending in .zarr)
@@ -64,6 +110,8 @@ def extract_activations(model, # an encoder module or any emssl model file
                         device=None, # device (default: the best available)
                         restart:bool=False, # start over when `out` holds an extraction made from other inputs
                         progress:bool=True, # progress bar
+                        workers:int=None, # extract in this many worker processes (daisy), each with its own copy of the encoder; None: in this process
+                        chunk:int=4096, # rows per Zarr chunk of a new store
                        ):
     "Stream one layer's tokens of an encoder over a whole volume to Zarr: `acts` (N, C), `coords` (N, 3) voxel centres (z, y, x); memory bounded by the window, resumable."
     import zarr
@@ -95,6 +143,10 @@ def extract_activations(model, # an encoder module or any emssl model file
     keep = counts if sample == 1 else np.round(sample * counts).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(keep)])
     N = int(offsets[-1])
+    if workers is not None:
+        if int(workers) < 1: raise ValueError(f"workers must be >= 1, got {workers}")
+        if path is None or not isinstance(volume, (str, Path, Volume)):
+            raise DataError("extraction in worker processes needs the model and the volume as files (each worker opens its own)", out)
     src = dict(model=str(path) if path else type(enc).__name__, model_sha256=_file_digest(path) if path else None,
                volume=str(getattr(v, 'path', None) or f"array of shape {shape}"), shape=list(shape), layer=layer, window=list(window),
                halo=list(halo), token=list(t), sample=float(sample), seed=int(seed), dtype=str(np.dtype(dtype)), mean=mean, std=std)
@@ -107,12 +159,14 @@ def extract_activations(model, # an encoder module or any emssl model file
             shutil.rmtree(out)
     if not out.exists():
         g = zarr.open_group(str(out), mode='w')
-        g.create_array('acts', shape=(N, C), chunks=(max(1, min(4096, N)), C), dtype=np.dtype(dtype))
-        g.create_array('coords', shape=(N, 3), chunks=(max(1, min(4096, N)), 3), dtype='float32')
+        g.create_array('acts', shape=(N, C), chunks=(max(1, min(int(chunk), N)), C), dtype=np.dtype(dtype))
+        g.create_array('coords', shape=(N, 3), chunks=(max(1, min(int(chunk), N)), 3), dtype='float32')
         g.create_array('done', shape=(len(starts),), chunks=(len(starts),), dtype=bool, fill_value=False)
         g.attrs.update(source=_plain_cfg(src), complete=False, axes='tokens, features; coords: z, y, x voxel centres',
                        voxel_size=list(getattr(v, 'voxel_size', None) or (1., 1., 1.)))
     g = zarr.open_group(str(out), mode='r+')
+    cfg = dict(window=window, halo=halo, hg=hg, cg=cg, t=t, shape=shape, keep=keep, seed=int(seed), mean=mean, std=std, R=g['acts'].chunks[0])
+    if workers is not None: return _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, int(workers), progress)
     done = g['done'][:]
     todo = [i for i in range(len(starts)) if not done[i] and keep[i]]
     it = range(0, len(todo), bs)
@@ -120,24 +174,39 @@ def extract_activations(model, # an encoder module or any emssl model file
         from fastprogress.fastprogress import progress_bar
         it = progress_bar(it, total=len(it), leave=False)
     for j in it:
-        group = todo[j:j + bs]
-        x = np.stack([_to_float(_read_reflect(v, np.subtract(starts[i], halo), window), mean, std) for i in group])
-        fmap = layer_features(enc, torch.from_numpy(x)[:, None].to(dev), [layer])[layer].float().cpu()
-        for b, i in enumerate(group):
-            s = starts[i]
-            n = _core_tokens(s, cg, t, shape)
-            f = fmap[b, :, hg[0]:hg[0] + n[0], hg[1]:hg[1] + n[1], hg[2]:hg[2] + n[2]].reshape(C, -1).t().numpy()
-            zz, yy, xx = np.meshgrid(*[a + (np.arange(m) + 0.5) * k for a, m, k in zip(s, n, t)], indexing='ij')
-            xyz = np.stack([zz.ravel(), yy.ravel(), xx.ravel()], 1).astype(np.float32)
-            if keep[i] < len(f):
-                sel = np.sort(np.random.default_rng([seed, i]).choice(len(f), int(keep[i]), replace=False))
-                f, xyz = f[sel], xyz[sel]
+        for i, f, xyz in _window_tokens(enc, v, dev, layer, todo[j:j + bs], starts, cfg):
             g['acts'][offsets[i]:offsets[i + 1]] = f.astype(dtype)
             g['coords'][offsets[i]:offsets[i + 1]] = xyz
             done[i] = True
         g['done'][:] = done
     g.attrs['complete'] = True
     return g
+
+def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, workers, progress):
+    "`extract_activations`' windows in runs of consecutive windows, one daisy block each; then the rows of shared chunks, here."
+    from emssl.blockwise import _run_daisy
+    if g.attrs.get('complete'): return g
+    edges = out/'.emssl_edges'; edges.mkdir(exist_ok=True)
+    run = max(int(bs), -(-len(starts) // 256))     # windows per block: fixed by the inputs, so a resumed job has the same blocks
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    source = str(volume) if isinstance(volume, (str, Path)) else volume
+    runner = _ActsRunner(model, source, out, layer, starts, offsets, cfg, bs, dtype, device, threads)
+    _run_daisy(runner, (len(starts),), (run,), out, workers, max_retries=2, timeout=3 * 3600, progress=progress, host='127.0.0.1')
+    for p in sorted(edges.glob('*.npz'), key=lambda p: int(p.stem)):
+        e = np.load(p)
+        for lo, hi in _runs(e['rows']):
+            k = np.searchsorted(e['rows'], lo)
+            g['acts'][lo:hi] = e['acts'][k:k + hi - lo]; g['coords'][lo:hi] = e['coords'][k:k + hi - lo]
+    g['done'][:] = True
+    g.attrs['complete'] = True
+    shutil.rmtree(edges, ignore_errors=True)
+    return g
+
+def _runs(rows):
+    "Consecutive runs [lo, hi) of the sorted integer array `rows`."
+    if not len(rows): return []
+    cut = np.flatnonzero(np.diff(rows) != 1) + 1
+    return [(int(r[0]), int(r[-1]) + 1) for r in np.split(rows, cut)]
 
 def open_activations(path, # the .zarr folder written by `extract_activations` (`emssl sae extract`)
                     ):
