@@ -140,12 +140,15 @@ class StreamCrops(RandomCrops):
                  n:int=1024, # crops per epoch (`n // bs` batches)
                  align:bool=False, # put crops on the storage chunk grid: each crop reads only its own chunks
                  prefetch:int=2, # batches whose reads start ahead of the one being returned
+                 reuse:int=1, # crops drawn per storage region: groups of `reuse` crops of a batch share the chunks of one region
                  **kwargs, # `RandomCrops`'s: seed, pad, max_pad, pad_value, min_std, max_tries, weights
                 ):
         super().__init__(volumes, size, n=n, **kwargs)
-        self.bs, self.align, self.prefetch = int(bs), bool(align), int(prefetch)
+        self.bs, self.align, self.prefetch, self.reuse = int(bs), bool(align), int(prefetch), int(reuse)
         if self.bs < 1 or self.n < self.bs: raise ValueError(f"need 1 <= bs <= n, got bs={bs}, n={n}")
         if self.prefetch < 0: raise ValueError(f"prefetch must be >= 0, got {prefetch}")
+        if self.reuse < 1: raise ValueError(f"reuse must be >= 1, got {reuse}")
+        if self.reuse > 1 and self.align: raise ValueError("reuse and align are two ways to read fewer chunks: choose one")
         self.dtype = np.result_type(*[v.dtype for v in self.vols])
         self._pending = {}
 
@@ -175,10 +178,24 @@ class StreamCrops(RandomCrops):
             return out
         return finish
 
+    def group(self, rng, # the generator of the batch being drawn
+              v, # the volume the crops come from
+              n:int, # the number of crops
+             ) -> list:
+        "`n` starts: the first from `position`, the others uniform within its cell of the chunk grid, so each crop is uniform over the volume."
+        s0 = self.position(rng, v)
+        if n == 1: return [s0]
+        ch, size = np.asarray(getattr(v, 'chunks', None) or self.size), np.asarray(self.size)
+        lo = np.array([0 if s <= d else d - s for s, d in zip(self.size, v.shape)])
+        hi = np.maximum(np.asarray(v.shape) - size, lo)                # the starts `position` draws from: [lo, hi]
+        cell = lo + (np.asarray(s0) - lo) // ch * ch                    # the first start's cell (chance ∝ its starts)
+        return [s0] + [tuple(int(c) for c in cell + rng.integers(0, np.minimum(ch, hi - cell + 1))) for _ in range(n - 1)]
+
     def _start(self, j):
-        rng = self.rng(j)
-        ks = rng.choice(len(self.vols), size=self.bs, p=self.p)
-        starts = np.array([self.position(rng, self.vols[k]) for k in ks], np.int64)
+        rng, r = self.rng(j), self.reuse
+        g = -(-self.bs // r)                                           # groups of `reuse` crops from one volume and region
+        ks = np.repeat(rng.choice(len(self.vols), size=g, p=self.p), r)[:self.bs]
+        starts = np.array([s for i in range(g) for s in self.group(rng, self.vols[ks[i * r]], min(r, self.bs - i * r))], np.int64)
         return rng, ks, starts, self._fetch(ks, starts)
 
     def sample_batch(self, j:int # the batch's index in the epoch
