@@ -46,7 +46,7 @@ def _threads():
     return _POOL[1]
 
 def _noise(v, # a tensor whose shape and device the noise takes
-           seed:int, # the seed (one per sample, from `_seeds`)
+           seed:int, # the random seed (one per sample, from `_seeds`)
            normal:bool=True, # standard normal noise; False: uniform in [0, 1)
            parts:int=4, # on the CPU, the number of pieces drawn at once in threads
           ):
