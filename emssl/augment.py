@@ -37,12 +37,12 @@ def _seeds(g, n):
     "n integer seeds drawn from generator `g`, one per sample."
     return torch.randint(0, 2**62, (n,), generator=g).tolist()
 
-_POOL = (None, None)   # (pid, threads): made anew in a forked process, whose copy of the pool has no threads
+_POOL = (None, None)   # ((pid, threads), pool): made anew in a forked process (whose copy has no threads) or for a new thread count
 def _threads():
-    "This process's thread pool for work that releases the GIL (at least 4 threads, or one per torch thread)."
+    "This process's thread pool for work that releases the GIL: one thread per torch thread (1 in DataLoader workers)."
     global _POOL
-    if _POOL[0] != os.getpid():
-        _POOL = (os.getpid(), ThreadPoolExecutor(max(4, torch.get_num_threads()), thread_name_prefix='emssl-augment'))
+    key = (os.getpid(), max(1, torch.get_num_threads()))
+    if _POOL[0] != key: _POOL = (key, ThreadPoolExecutor(key[1], thread_name_prefix='emssl-augment'))
     return _POOL[1]
 
 def _noise(v, # a tensor whose shape and device the noise takes
@@ -277,9 +277,14 @@ def _reflect_(grid):
     "Reflect normalised coordinates in [-3, 3] about the volume's edges (±1), in place: grid_sample's 'reflection'."
     return grid.add_(1).abs_().neg_().add_(2).abs_().neg_().add_(1)
 
-_jit = numba.njit(nogil=True, cache=__name__ != '__main__')   # compiled once and cached beside the installed module
+def _njit(**kw):
+    "`numba.njit(nogil=True)`, cached beside the installed module where numba can write a cache (compiled afresh where it cannot)."
+    def deco(f):
+        try: return numba.njit(nogil=True, cache=__name__ != '__main__', **kw)(f)
+        except RuntimeError: return numba.njit(nogil=True, **kw)(f)   # no writable cache folder (a read-only install)
+    return deco
 
-@numba.njit(nogil=True, inline='always', cache=__name__ != '__main__')
+@_njit(inline='always')
 def _coord(c, n, mode):
     "Voxel coordinate `c` on an axis of `n` voxels: reflected (mode 1) and clamped to [0, n − 1] (modes 0, 1)."
     if mode == 1:   # grid_sample's reflection (align_corners=False): about −0.5 and n − 0.5
@@ -288,7 +293,7 @@ def _coord(c, n, mode):
         c = n - abs(n - u) - 0.5
     return min(max(c, 0.), n - 1.)
 
-@_jit
+@_njit()
 def _trilinear(src, A, out, k0, k1, mode):
     "out[:, k0:k1] = `src` (C, Z, Y, X) sampled trilinearly at A @ (k, j, i, 1), voxels (z, y, x); mode 0 border, 1 reflection, 2 zeros."
     C, Z, Y, X = src.shape
@@ -371,6 +376,7 @@ def resample(x, # the image batch (B, C, Z, Y, X), resampled trilinearly
              inplace:bool=True, # write into `x` and `m`; False leaves them unchanged and returns new tensors
             ):
     "Resample images `x` (trilinear) and masks `m` (nearest) by (B, 4, 4) maps `M` (output → input, normalised xyz)."
+    if not torch.isfinite(M).all(): raise ValueError("resample: the maps M hold NaN or infinite values")
     moved = (M != torch.eye(4, dtype=M.dtype)).flatten(1).any(1).nonzero().flatten().tolist()   # skip identity maps
     xo, mo = x, m
     if not inplace:   # each voxel is written once: the resampled samples, and copies of the others

@@ -45,7 +45,8 @@ class _BlockRunner:
         lo = np.maximum(np.array(block.write_roi.begin), 0)
         hi = np.minimum(np.array(block.write_roi.end), self.shape)
         y, box = self.compute(lo, hi), tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
-        if not isinstance(self._arr, zarr.Array): self._arr[box[::-1]].write(y.transpose(3, 2, 1, 0)).result()   # precomputed: x, y, z, c
+        if not isinstance(self._arr, zarr.Array):   # precomputed: x, y, z, c; cast as Zarr casts (tensorstore takes only safe casts)
+            self._arr[box[::-1]].write(y.transpose(3, 2, 1, 0).astype(self._arr.dtype.numpy_dtype, copy=False)).result()
         elif self._arr.ndim == 3: self._arr[box] = y[0]
         else: self._arr[(slice(None),) + box] = y
 
@@ -108,11 +109,15 @@ def _create_output(folder, pc, shape, block, channels, dtype, vs, job):
                                 chunks=block if channels == 1 else (int(channels),) + block, dtype=dtype)
         arr.attrs['emssl_blockwise'] = job; return
     import tensorstore as ts
-    chunk = [64 if n % 64 == 0 else n for n in block]
+    chunk = [next(d for d in range(min(64, n), 0, -1) if n % d == 0) for n in block]   # the largest divisor of the block up to 64
+    chunk = [d if d >= 16 else n for d, n in zip(chunk, block)]
     spec = {'driver': 'neuroglancer_precomputed', 'kvstore': {'driver': 'file', 'path': str(folder)},
             'multiscale_metadata': {'type': 'image', 'data_type': np.dtype(dtype).name, 'num_channels': int(channels)},
             'scale_metadata': {'size': list(shape[::-1]), 'resolution': list((vs or (1., 1., 1.))[::-1]), 'encoding': 'raw', 'chunk_size': chunk[::-1]}}
-    if folder.exists(): import shutil; shutil.rmtree(folder)
+    if folder.exists():
+        if any(folder.iterdir()) and not (folder/'emssl_job.json').exists():
+            raise DataError("exists and is not the output of a blockwise job: choose a new or empty folder", folder)
+        import shutil; shutil.rmtree(folder)
     ts.open(spec, create=True, context=ts_context()).result()
     (folder/'emssl_job.json').write_text(json.dumps(job))
 
@@ -143,6 +148,8 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
     if vol is not source: vol.close()
     pc = str(out).startswith(_PC)
     folder = Path(str(out)[len(_PC):] if pc else out)
+    if pc and (not str(out)[len(_PC):] or '://' in str(out)[len(_PC):]):
+        raise DataError("precomputed output is a local folder: precomputed://FOLDER (URLs are not written by blockwise jobs)", out)
     if not pc and folder.suffix != '.zarr':
         raise DataError("blockwise output is a Zarr store (a path ending in .zarr) or neuroglancer precomputed (precomputed://FOLDER)", out)
     if pc and np.dtype(dtype).name not in _PC_DTYPES: raise DataError(f"neuroglancer precomputed cannot hold {np.dtype(dtype)}; use one of {list(_PC_DTYPES)}", out)

@@ -681,7 +681,7 @@ def _parser():
     s.add_argument('volume', help="the volume (any format `emssl show` reads, or a URL)")
     s.add_argument('--probe', required=True, help="a probe file of `emssl probe` (its output folder's probes/NAME.pkl)")
     s.add_argument('--workers', type=int, default=1, help="worker processes (daisy)")
-    s.add_argument('--block', type=int, nargs='+', default=[256], help="the block each worker writes, one number or Z Y X (rounded up to whole window cores for encoder probes)")
+    s.add_argument('--block', type=int, nargs='+', default=[128], help="the block each worker writes, one number or Z Y X (rounded up to whole window cores for encoder probes; a filter-bank probe reads about 11σ of its largest scale around each block)")
     s.add_argument('--bs', type=int, default=2, help="encoder windows per forward pass")
     s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
     s.add_argument('--restart', action='store_true', help="start the job again instead of continuing it")

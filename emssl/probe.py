@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from .core import DataError, zyx, load_encoder, read_model_file, _builder, show_slices
 from .io import Volume, open_volume
-from .features import extract_features, default_layers, _check_layers, _to_float
+from .features import extract_features, default_layers, _check_layers, _windows, _to_float
 
 # %% auto #0
 __all__ = ['FILTER_SIGMAS', 'filter_names', 'filter_bank', 'boundary_mask', 'class_masks', 'balanced_sample', 'fit_probe',
@@ -217,11 +217,13 @@ class ProbeBlocks:
                 ) -> np.ndarray:
         if self._clf is None: self._clf = load_probe(self.probe)['clf']
         r, lo, hi = self.recipe, np.asarray(lo), np.asarray(hi)
-        if r['kind'] == 'filters':
-            c = _filter_reach(r['sigmas'], r['voxel_size'])
-            a, b = np.maximum(lo - c, 0), np.minimum(hi + c, vol.shape)   # clipped: the volume's own edges stay edges
-            f = filter_bank(np.asarray(vol[tuple(slice(int(i), int(j)) for i, j in zip(a, b))]), r['sigmas'], r['voxel_size'])
-            f = f[(slice(None),) + tuple(slice(int(i), int(i + n)) for i, n in zip(lo - a, hi - lo))]
+        if r['kind'] == 'filters':   # scale by scale, each read with its own reach: small scales read little, and memory is one scale's
+            f = np.empty((10 * len(r['sigmas']),) + tuple(int(n) for n in hi - lo), np.float32)
+            for i, s in enumerate(r['sigmas']):
+                c = _filter_reach([s], r['voxel_size'])
+                a, b = np.maximum(lo - c, 0), np.minimum(hi + c, vol.shape)   # clipped: the volume's own edges stay edges
+                fs = filter_bank(np.asarray(vol[tuple(slice(int(p), int(q)) for p, q in zip(a, b))]), [s], r['voxel_size'])
+                f[10 * i:10 * (i + 1)] = fs[(slice(None),) + tuple(slice(int(p), int(p + n)) for p, n in zip(lo - a, hi - lo))]
         else: f = np.concatenate([fb(vol, lo, hi) for fb in self._feats]).astype(r.get('dtype', 'float32'))
         return predict_volume(self._clf, f, n_classes=self.channels)
 
@@ -278,6 +280,7 @@ def probe_report(model=None, # an emssl model file (any method) whose encoder is
         torch.manual_seed(seeds[0])
         rnd = load_encoder(model, weights=False) if ck is not None else type(enc)(**enc.config)
         used = _check_layers(enc, layers or default_layers(enc))   # the layers' names, for the saved probes
+        win, hal, _ = _windows(enc, tuple(train[0][0].shape), window, halo)   # the training features' windows, for the saved probes
         for fam, e in (('ssl', enc), ('random', rnd)):
             feat = lambda img: np.concatenate(list(extract_features(e, img, layers, window, halo, dtype='float16', progress=progress).values()))
             sets[fam] = ([feat(i) for i, _ in train], [feat(i) for i, _ in test])
@@ -311,7 +314,7 @@ def probe_report(model=None, # an emssl model file (any method) whose encoder is
             fam = name.split('-')[0]
             if fam == 'filters': rec = dict(kind='filters', sigmas=list(sigmas), voxel_size=voxel_size)
             elif fam == 'ssl' and ck is not None:
-                rec = dict(kind='encoder', model=str(Path(model).absolute()), layers=list(used), window=window, halo=halo, dtype='float16')
+                rec = dict(kind='encoder', model=str(Path(model).absolute()), layers=list(used), window=list(win), halo=list(hal), dtype='float16')
             else: continue   # the random-init floor, or a model given as a module, has no file to make features from
             save_probe(clf, out/'probes'/f'{name}.pkl', rec, classes)
     return report

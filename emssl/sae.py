@@ -187,7 +187,7 @@ def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, 
     from emssl.blockwise import _run_daisy
     if g.attrs.get('complete'): return g
     edges = out/'.emssl_edges'; edges.mkdir(exist_ok=True)
-    run = max(int(bs), -(-len(starts) // 256))     # windows per block: fixed by the inputs, so a resumed job has the same blocks
+    run = max(4, -(-len(starts) // 256))           # windows per block: fixed by the recorded inputs, so a resumed job has the same blocks
     threads = max(1, (os.cpu_count() or 1) // workers)
     source = str(volume) if isinstance(volume, (str, Path)) else volume
     runner = _ActsRunner(model, source, out, layer, starts, offsets, cfg, bs, dtype, device, threads)
