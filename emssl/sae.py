@@ -167,7 +167,7 @@ def extract_activations(model, # an encoder module or any emssl model file
     g = zarr.open_group(str(out), mode='r+')
     cfg = dict(window=window, halo=halo, hg=hg, cg=cg, t=t, shape=shape, keep=keep, seed=int(seed), mean=mean, std=std, R=g['acts'].chunks[0])
     if workers is not None: return _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, int(workers), progress)
-    done = g['done'][:]
+    done, buf = g['done'][:], _RowBuffer()
     todo = [i for i in range(len(starts)) if not done[i] and keep[i]]
     it = range(0, len(todo), bs)
     if progress:
@@ -175,12 +175,25 @@ def extract_activations(model, # an encoder module or any emssl model file
         it = progress_bar(it, total=len(it), leave=False)
     for j in it:
         for i, f, xyz in _window_tokens(enc, v, dev, layer, todo[j:j + bs], starts, cfg):
-            g['acts'][offsets[i]:offsets[i + 1]] = f.astype(dtype)
-            g['coords'][offsets[i]:offsets[i + 1]] = xyz
-            done[i] = True
-        g['done'][:] = done
+            if buf.wins and offsets[i] != buf.end: buf.write(g, done)    # rows not next to the buffer's (a resumed job): write it first
+            buf.add(i, offsets[i], f.astype(dtype), xyz)
+            if offsets[i + 1] // cfg['R'] > buf.first // cfg['R'] or offsets[i + 1] == N: buf.write(g, done)
+    buf.write(g, done)
     g.attrs['complete'] = True
     return g
+
+class _RowBuffer:
+    "Consecutive rows of finished windows, written once they reach a chunk boundary: a chunk is written once or twice, not once per window."
+    def __init__(self): self.wins, self.f, self.x, self.first, self.end = [], [], [], None, None
+    def add(self, i, row, f, xyz):
+        if not self.wins: self.first = row
+        self.wins.append(i); self.f.append(f); self.x.append(xyz); self.end = row + len(f)
+    def write(self, g, done):
+        "Write the rows, then the `done` flags of their windows (so a stopped job never counts rows it did not write)."
+        if not self.wins: return
+        g['acts'][self.first:self.end] = np.concatenate(self.f); g['coords'][self.first:self.end] = np.concatenate(self.x)
+        done[self.wins] = True; g['done'][:] = done
+        self.__init__()
 
 def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, workers, progress):
     "`extract_activations`' windows in runs of consecutive windows, one daisy block each; then the rows of shared chunks, here."
