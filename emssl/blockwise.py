@@ -82,9 +82,14 @@ def _run_daisy(runner, # the process function: called with each daisy block
                block, # the block's shape
                out, # the output folder: finished blocks are recorded in out/.emssl_done, worker logs go to out/.emssl_logs
                workers:int, max_retries:int, timeout:float, progress:bool, host:str,
+               launcher:str=None, # start each worker with this command prefix (srun, ssh …); None: local processes
               ) -> dict:
     "Run `runner` over every block of `total` in `workers` daisy worker processes; raise `DataError` if any block failed."
     daisy, Roi = _daisy()
+    if launcher:   # workers on other machines: the runner travels as a file beside the output, which they must see
+        import cloudpickle
+        (Path(out)/'.emssl_job.pkl').write_bytes(cloudpickle.dumps(runner))
+        runner = _Launch(launcher, Path(out).absolute()/'.emssl_job.pkl')
     zero = (0,) * len(total)
     task = daisy.Task('emssl', total_roi=Roi(zero, tuple(total)), read_roi=Roi(zero, tuple(block)), write_roi=Roi(zero, tuple(block)),
                       process_function=runner, read_write_conflict=False, timeout=float(timeout),
@@ -93,7 +98,9 @@ def _run_daisy(runner, # the process function: called with each daisy block
     logs = dlog.get_log_basedir()
     dlog.set_log_basedir(Path(out)/'.emssl_logs')   # the workers' logs beside the output, not in the working folder
     try: states = daisy.run_blockwise([task], progress=progress, host=host, summary=False, return_states=True)
-    finally: dlog.set_log_basedir(logs)
+    finally:
+        dlog.set_log_basedir(logs)
+        if launcher: (Path(out)/'.emssl_job.pkl').unlink(missing_ok=True)
     s = states['emssl']
     res = dict(out=Path(out), blocks=s.total_block_count, skipped=s.skipped_count, processed=s.completed_count - s.skipped_count,
                failed=s.failed_count + s.orphaned_count, worker_failures=s.worker_failure_count)
@@ -168,11 +175,7 @@ def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of b
     if check:   # one block here: a function that returns the wrong shape fails now, not in every worker
         _BlockRunner(fn, source, out, shape, int(channels), None).compute(np.zeros(3, int), np.minimum(b, shape))
     runner = _BlockRunner(fn, source, out, shape, channels, threads)
-    if launcher:   # workers on other machines: the runner travels as a file beside the output, which they must see
-        import cloudpickle
-        (folder/'.emssl_job.pkl').write_bytes(cloudpickle.dumps(runner))
-        runner = _Launch(launcher, folder.absolute()/'.emssl_job.pkl')
-    return _run_daisy(runner, shape, b, folder, workers, max_retries, timeout, progress, host)
+    return _run_daisy(runner, shape, b, folder, workers, max_retries, timeout, progress, host, launcher)
 
 # %% ../nbs/07_blockwise.ipynb #14e8630f
 class with_context:

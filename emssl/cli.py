@@ -380,12 +380,13 @@ def cmd_segment(args, # the parsed options of `emssl segment` (an argparse names
     "Segment a whole volume with a fine-tuned U-Net (sliding windows)."
     from emssl.core import DataError
     if not 0 <= args.overlap < 1: raise DataError(f"--overlap must be in [0, 1), got {args.overlap}")
+    cluster = _cluster(args)
     if args.workers:   # block by block in worker processes (daisy): the same output as one pass, for volumes of any size
         from emssl.blockwise import blockwise, SegmentBlocks
         _blockwise_out(args.out)
         seg = SegmentBlocks(args.checkpoint, _one_or_zyx(args.roi), args.overlap, args.bs, threshold=args.threshold, device=args.device)
         r = blockwise(seg, args.volume, args.out, block=_one_or_zyx(args.block), channels=seg.channels,
-                      dtype='float32' if args.threshold is None else 'uint8', workers=args.workers, resume=not args.restart)
+                      dtype='float32' if args.threshold is None else 'uint8', workers=args.workers, resume=not args.restart, **cluster)
         print(f"wrote {args.out}: {r['processed']} blocks computed, {r['skipped']} done before")
         return
     from emssl.finetune import load_unet, segment_to_file
@@ -406,7 +407,7 @@ def cmd_features(args, # the parsed options of `emssl features` (an argparse nam
     fb = FeatureBlocks(args.checkpoint, args.layer, _one_or_zyx(args.window) if args.window else None,
                        _one_or_zyx(args.halo) if args.halo is not None else None, args.bs, args.device)
     with open_volume(args.volume) as v: block = fb.block_for(v.shape, _one_or_zyx(args.block))   # rounded up to whole cores
-    r = blockwise(fb, args.volume, args.out, block=block, channels=fb.channels, workers=args.workers, resume=not args.restart)
+    r = blockwise(fb, args.volume, args.out, block=block, channels=fb.channels, workers=args.workers, resume=not args.restart, **_cluster(args))
     print(f"wrote {args.out}: layer {fb.layer}, {r['processed']} blocks of {list(block)} computed, {r['skipped']} done before")
 
 def _box(v):
@@ -445,6 +446,20 @@ def _blockwise_out(out):
     if not (out.endswith('.zarr') or out.startswith('precomputed://')):
         raise DataError("block-by-block output is a Zarr store (a path ending in .zarr) or neuroglancer precomputed (precomputed://FOLDER)", out)
 
+def _cluster_options(s, # the parser of a blockwise command
+                    ):
+    "`--launcher` and `--host` of the blockwise commands: their workers started on other machines."
+    s.add_argument('--launcher', help="start each worker with this command prefix, e.g. 'srun -N1 -n1' on SLURM or 'ssh NODE'; "
+                   "the workers must see the volume, the model and the output at the same paths (default: processes on this machine)")
+    s.add_argument('--host', default='127.0.0.1', help="with --launcher: this machine's address as the workers reach it (the scheduler listens there)")
+
+def _cluster(args, # the parsed options of a blockwise command
+            ) -> dict:
+    "`blockwise`' launcher and host from `--launcher`/`--host`; a launcher without workers is refused."
+    from emssl.core import DataError
+    if args.launcher and not args.workers: raise DataError("--launcher starts blockwise workers: give --workers N too")
+    return dict(launcher=args.launcher, host=args.host)
+
 def cmd_probe_apply(args, # the parsed options of `emssl probe apply` (an argparse namespace)
                    ):
     "Apply a probe saved by `emssl probe` to a whole volume, block by block: class probabilities (K, Z, Y, X) in a Zarr store."
@@ -455,7 +470,7 @@ def cmd_probe_apply(args, # the parsed options of `emssl probe apply` (an argpar
     _blockwise_out(args.out)
     pb = ProbeBlocks(args.probe, args.bs, args.device)
     with open_volume(args.volume) as v: block = pb.block_for(v.shape, _one_or_zyx(args.block))
-    r = blockwise(pb, args.volume, args.out, block=block, channels=pb.channels, workers=args.workers, resume=not args.restart)
+    r = blockwise(pb, args.volume, args.out, block=block, channels=pb.channels, workers=args.workers, resume=not args.restart, **_cluster(args))
     print(f"wrote {args.out}: probabilities of {['background'] + pb.classes}, {r['processed']} blocks of {list(block)} computed, "
           f"{r['skipped']} done before")
 
@@ -674,6 +689,7 @@ def _parser():
     s.add_argument('--workers', type=int, help="segment block by block in this many worker processes (daisy); the output: .zarr, or precomputed://FOLDER")
     s.add_argument('--block', type=int, nargs='+', default=[512], help="with --workers: the block each worker writes, one number or Z Y X (windows near block edges run in each block they reach: (1 + roi/block)³ the work of one pass)")
     s.add_argument('--restart', action='store_true', help="with --workers: start the job again instead of continuing it")
+    _cluster_options(s)
     s.add_argument('-o', '--out', required=True, help="output volume (format by suffix)")
     probe = _command(sub, 'probe', help="per-voxel probes of frozen features: fit and score them, or apply a saved one").add_subparsers(dest='action', metavar='ACTION')
     _training(probe, 'report', 'probe report', cmd_probe, help="probe frozen features against a random-init floor and a filter-bank classifier (the default action)")
@@ -685,6 +701,7 @@ def _parser():
     s.add_argument('--bs', type=int, default=2, help="encoder windows per forward pass")
     s.add_argument('--device', type=_device, help="cpu, cuda, cuda:N or mps (default: the best available)")
     s.add_argument('--restart', action='store_true', help="start the job again instead of continuing it")
+    _cluster_options(s)
     s.add_argument('-o', '--out', required=True, help="output: a Zarr store (classes, Z, Y, X), row k for class id k, or precomputed://FOLDER")
     _pick_commands(sub)
     _sae_commands(sub)
@@ -700,6 +717,7 @@ def _parser():
     s.add_argument('--workers', type=int, default=1, help="worker processes (daisy)")
     s.add_argument('--block', type=int, nargs='+', default=[256], help="the block each worker writes, one number or Z Y X (rounded up to whole window cores)")
     s.add_argument('--restart', action='store_true', help="start the job again instead of continuing it")
+    _cluster_options(s)
     s.add_argument('-o', '--out', required=True, help="output: a Zarr store (channels, Z, Y, X), or precomputed://FOLDER")
     s = _command(sub, 'embed', cmd_embed, help="embed synapse cubes with a SimCLR checkpoint")
     s.add_argument('--checkpoint', required=True, help="simclr.pt of `emssl pretrain simclr`")

@@ -112,6 +112,8 @@ def extract_activations(model, # an encoder module or any emssl model file
                         progress:bool=True, # progress bar
                         workers:int=None, # extract in this many worker processes (daisy), each with its own copy of the encoder; None: in this process
                         chunk:int=4096, # rows per Zarr chunk of a new store
+                        launcher:str=None, # with `workers`: start each worker with this command prefix (e.g. 'srun -N1 -n1' on SLURM, with `host` this machine's address); None: local processes
+                        host:str='127.0.0.1', # with `workers`: the address workers reach the scheduler on
                        ):
     "Stream one layer's tokens of an encoder over a whole volume to Zarr: `acts` (N, C), `coords` (N, 3) voxel centres (z, y, x); memory bounded by the window, resumable."
     import zarr
@@ -143,6 +145,7 @@ def extract_activations(model, # an encoder module or any emssl model file
     keep = counts if sample == 1 else np.round(sample * counts).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(keep)])
     N = int(offsets[-1])
+    if launcher and workers is None: raise ValueError("a launcher starts worker processes: give workers too")
     if workers is not None:
         if int(workers) < 1: raise ValueError(f"workers must be >= 1, got {workers}")
         if path is None or not isinstance(volume, (str, Path, Volume)):
@@ -166,7 +169,7 @@ def extract_activations(model, # an encoder module or any emssl model file
                        voxel_size=list(getattr(v, 'voxel_size', None) or (1., 1., 1.)))
     g = zarr.open_group(str(out), mode='r+')
     cfg = dict(window=window, halo=halo, hg=hg, cg=cg, t=t, shape=shape, keep=keep, seed=int(seed), mean=mean, std=std, R=g['acts'].chunks[0])
-    if workers is not None: return _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, int(workers), progress)
+    if workers is not None: return _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, int(workers), progress, launcher, host)
     done, buf = g['done'][:], _RowBuffer()
     todo = [i for i in range(len(starts)) if not done[i] and keep[i]]
     it = range(0, len(todo), bs)
@@ -195,7 +198,7 @@ class _RowBuffer:
         done[self.wins] = True; g['done'][:] = done
         self.__init__()
 
-def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, workers, progress):
+def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, workers, progress, launcher=None, host='127.0.0.1'):
     "`extract_activations`' windows in runs of consecutive windows, one daisy block each; then the rows of shared chunks, here."
     from emssl.blockwise import _run_daisy
     if g.attrs.get('complete'): return g
@@ -204,7 +207,7 @@ def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, 
     threads = max(1, (os.cpu_count() or 1) // workers)
     source = str(volume) if isinstance(volume, (str, Path)) else volume
     runner = _ActsRunner(model, source, out, layer, starts, offsets, cfg, bs, dtype, device, threads)
-    _run_daisy(runner, (len(starts),), (run,), out, workers, max_retries=2, timeout=3 * 3600, progress=progress, host='127.0.0.1')
+    _run_daisy(runner, (len(starts),), (run,), out, workers, max_retries=2, timeout=3 * 3600, progress=progress, host=host, launcher=launcher)
     for p in sorted(edges.glob('*.npz'), key=lambda p: int(p.stem)):
         e = np.load(p)
         for lo, hi in _runs(e['rows']):
