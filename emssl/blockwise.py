@@ -109,15 +109,20 @@ def _run_daisy(runner, # the process function: called with each daisy block
                         f"the {s.completed_count} done are recorded: run the job again to continue", out)
     return res
 
+def _inner_chunks(block) -> list:
+    "Chunks inside a block (z, y, x): per axis the largest divisor of the block up to 64, or the whole block where that is under 16."
+    chunk = [next(d for d in range(min(64, n), 0, -1) if n % d == 0) for n in block]
+    return [d if d >= 16 else n for d, n in zip(chunk, block)]
+
 def _create_output(folder, pc, shape, block, channels, dtype, vs, job):
-    "A new, empty output: a Zarr array chunked by blocks, or precomputed whose chunks (64 voxels, or the block) never cross a block."
-    if not pc:
-        arr = zarr.create_array(store=str(folder), shape=shape if channels == 1 else (int(channels),) + shape, fill_value=0, overwrite=True,
-                                chunks=block if channels == 1 else (int(channels),) + block, dtype=dtype)
+    "A new, empty output: Zarr v3 with a shard per block, or precomputed; either way chunks of up to 64 voxels that never cross a block."
+    chunk = _inner_chunks(block)
+    if not pc:   # one shard per block: a block is written by one worker in one piece; a reader fetches 64³ chunks, not whole blocks
+        c = int(channels)
+        arr = zarr.create_array(store=str(folder), shape=shape if c == 1 else (c,) + shape, fill_value=0, overwrite=True, dtype=dtype,
+                                shards=tuple(block) if c == 1 else (c,) + tuple(block), chunks=tuple(chunk) if c == 1 else (1,) + tuple(chunk))
         arr.attrs['emssl_blockwise'] = job; return
     import tensorstore as ts
-    chunk = [next(d for d in range(min(64, n), 0, -1) if n % d == 0) for n in block]   # the largest divisor of the block up to 64
-    chunk = [d if d >= 16 else n for d, n in zip(chunk, block)]
     spec = {'driver': 'neuroglancer_precomputed', 'kvstore': {'driver': 'file', 'path': str(folder)},
             'multiscale_metadata': {'type': 'image', 'data_type': np.dtype(dtype).name, 'num_channels': int(channels)},
             'scale_metadata': {'size': list(shape[::-1]), 'resolution': list((vs or (1., 1., 1.))[::-1]), 'encoding': 'raw', 'chunk_size': chunk[::-1]}}
@@ -135,7 +140,7 @@ def _job(source, shape, block, channels, dtype, fn) -> dict:
 def blockwise(fn, # the block function: `fn(volume, lo, hi)` → the output of box [lo, hi) (z, y, x), (channels, *size) or, for 1 channel, (*size)
               source, # the input volume: a path, URL or `Volume` (each worker opens its own)
               out, # a Zarr store (.zarr): (channels, Z, Y, X), or (Z, Y, X) for 1 channel; or 'precomputed://FOLDER' for neuroglancer; blocks done are recorded in it
-              block=128, # the size (z, y, x) each block writes, and the output's chunks: blocks never share a chunk
+              block=128, # the size (z, y, x) each block writes: a Zarr output's shards (chunks of up to 64³ inside), so blocks never share a chunk
               channels:int=1, # output channels
               dtype='float32', # the output's dtype
               workers:int=2, # worker processes daisy starts (each a fresh Python process)
