@@ -63,16 +63,20 @@ def killed_job(args, after):
     if p.returncode: raise RuntimeError(se[-3000:])
     return time.perf_counter() - t, f"1 of its {len(victims)}" if victims else "none of its", so.strip().splitlines()[-1]
 
+def em512(path):
+    "The bundled FIB-SEM sample tiled to 512³ uint8, written to the Zarr `path` in 128³ chunks."
+    from emssl.io import write_volume, load_sample
+    s = load_sample().numpy()
+    vol = np.tile(s, [-(-512 // n) for n in s.shape])[:512, :512, :512]
+    write_volume(path, vol, chunks=(128,) * 3)
+
 def features_only():
     "`emssl features` on the same 512³ volume with 1 and 2 workers, against `extract_features` in one process."
-    from emssl.io import write_volume, load_sample
     from emssl.nets import UNet3D
     from emssl.core import save_model, load_encoder
     from emssl.features import extract_features, default_layers
     tmp = Path(tempfile.mkdtemp())
-    s = load_sample().numpy()
-    vol = np.tile(s, [-(-512 // n) for n in s.shape])[:512, :512, :512]
-    write_volume(tmp/'em.zarr', vol, chunks=(128,) * 3)
+    em512(tmp/'em.zarr')
     torch.manual_seed(0)
     save_model(tmp/'unet.pt', UNet3D(channels=(4, 8, 16)), meta={'mean': 0.5, 'std': 0.25})
     layer = default_layers(load_encoder(tmp/'unet.pt'))[-1]
@@ -101,13 +105,10 @@ Scaling efficiency from 1 to 2 workers: {t1 / (2 * t2):.0%} ({os.cpu_count()} co
 
 def sae_only():
     "`emssl sae extract` on the same 512³ volume in one process and with 1 and 2 daisy workers: time and the rows' agreement."
-    from emssl.io import write_volume, load_sample
     from emssl.vit import ViT3D
     from emssl.core import save_model
     tmp = Path(tempfile.mkdtemp())
-    s = load_sample().numpy()
-    vol = np.tile(s, [-(-512 // n) for n in s.shape])[:512, :512, :512]
-    write_volume(tmp/'em.zarr', vol, chunks=(128,) * 3)
+    em512(tmp/'em.zarr')
     torch.manual_seed(0)
     save_model(tmp/'vit.pt', ViT3D(img_size=(64, 64, 64), patch_size=8, embed_dim=48, depth=2, num_heads=4), meta={'mean': 0.5, 'std': 0.25})
     args = ['sae', 'extract', tmp/'vit.pt', tmp/'em.zarr', '--layer', 'block2', '--window', '64', '--halo', '16', '--dtype', 'float32', '--restart']
@@ -139,7 +140,7 @@ from 1 to 2 workers: {t1 / (2 * t2):.0%} ({os.cpu_count()} cores).
 def main():
     if '--features' in sys.argv: return features_only()
     if '--sae' in sys.argv: return sae_only()
-    from emssl.io import write_volume, load_sample
+    from emssl.io import write_volume
     from emssl.nets import UNet3D
     from emssl.core import save_model
     from emssl.finetune import load_unet, segment
@@ -153,9 +154,7 @@ def main():
     print('scheduler', sched, flush=True)
     same = np.abs(zarr.open_array(str(tmp/'gd.zarr'))[:] - zarr.open_array(str(tmp/'gk.zarr'))[:]).max()
     # 2. emssl segment on 512³
-    s = load_sample().numpy()
-    vol = np.tile(s, [-(-512 // n) for n in s.shape])[:512, :512, :512]
-    write_volume(tmp/'em.zarr', vol, chunks=(128,) * 3)
+    em512(tmp/'em.zarr')
     torch.manual_seed(0)
     save_model(tmp/'unet.pt', UNet3D(channels=(4, 8, 16)), meta={'mean': 0.5, 'std': 0.25})
     seg = ['segment', tmp/'em.zarr', '--checkpoint', tmp/'unet.pt', '--roi', '64', '--block', '256', '--restart']

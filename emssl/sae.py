@@ -126,6 +126,7 @@ def extract_activations(model, # an encoder module or any emssl model file
     if len(v.shape) != 3: raise DataError(f"expected a 3D volume (z, y, x), found shape {tuple(v.shape)}", getattr(v, 'path', None))
     if not 0 < sample <= 1: raise ValueError(f"sample must lie in (0, 1], got {sample}")
     if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
+    if launcher and workers is None: raise ValueError("a launcher starts worker processes: give workers too")
     out = Path(out)
     if out.suffix != '.zarr': raise DataError("an activation store must end in .zarr", out)
     if not out.parent.is_dir(): raise DataError("the output's folder does not exist", out.parent)
@@ -145,7 +146,6 @@ def extract_activations(model, # an encoder module or any emssl model file
     keep = counts if sample == 1 else np.round(sample * counts).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(keep)])
     N = int(offsets[-1])
-    if launcher and workers is None: raise ValueError("a launcher starts worker processes: give workers too")
     if workers is not None:
         if int(workers) < 1: raise ValueError(f"workers must be >= 1, got {workers}")
         if path is None or not isinstance(volume, (str, Path, Volume)):
@@ -198,7 +198,7 @@ class _RowBuffer:
         done[self.wins] = True; g['done'][:] = done
         self.__init__()
 
-def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, workers, progress, launcher=None, host='127.0.0.1'):
+def _extract_in_workers(model, volume, out, g, layer, starts, offsets, cfg, bs, dtype, device, workers, progress, launcher, host):
     "`extract_activations`' windows in runs of consecutive windows, one daisy block each; then the rows of shared chunks, here."
     from emssl.blockwise import _run_daisy
     if g.attrs.get('complete'): return g
